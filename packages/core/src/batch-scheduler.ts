@@ -1,0 +1,369 @@
+import type { CheckpointMode, CheckpointReport, OpMessage, WriterReply } from '@litescribe/writer-worker';
+import { QueueClosedError, QueueFullError, WorkerExitedError, errorFromData } from './errors.js';
+import { OpFifo } from './op-fifo.js';
+import type { ResolvedOptions } from './options.js';
+import type { StatsRecorder } from './queue-stats.js';
+import type { WriterThread } from './writer-thread.js';
+
+const enum OpState {
+  /** Accepted, waiting for room (`onFull: 'wait'`). */
+  Waiting,
+  /** In the queue, not yet sent. */
+  Queued,
+  /** Sent to the writer in a batch; can no longer be cancelled. */
+  Sent,
+  /** Resolved or rejected. */
+  Settled,
+}
+
+interface PendingOp {
+  readonly msg: OpMessage;
+  readonly bytes: number;
+  readonly seq: number;
+  readonly enqueuedAt: number;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (reason: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  state: OpState;
+}
+
+interface CheckpointRequest {
+  readonly mode: CheckpointMode;
+  readonly resolve: (report: CheckpointReport) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+/** Where the scheduler reports what is not any one caller's business. */
+export interface SchedulerHooks {
+  readonly onCheckpoint: (report: CheckpointReport) => void;
+  readonly onError: (err: Error) => void;
+}
+
+/**
+ * Group commit on the main thread's side: holds operations in arrival order and sends them to the
+ * writer as batches, one task at a time.
+ *
+ * No timer decides when a batch goes. Whatever arrived while the writer was busy becomes the next
+ * batch (up to `maxBatchOps` and `maxBatchBytes`); a lone operation on an idle writer goes out in
+ * the same tick (a microtask, so a synchronous burst of calls still shares one transaction).
+ * Between batches it slips in checkpoints: every `checkpointEveryCommits` commits, when the WAL
+ * passed its soft limit, or on request.
+ */
+export class BatchScheduler {
+  readonly #thread: WriterThread;
+  readonly #opts: ResolvedOptions;
+  readonly #stats: StatsRecorder;
+  readonly #hooks: SchedulerHooks;
+  readonly #waiting = new OpFifo<PendingOp>();
+  readonly #queued = new OpFifo<PendingOp>();
+  #waitingCount = 0;
+  /** Queued plus in-flight operations: what `maxQueue` bounds. */
+  #depth = 0;
+  #inFlight: PendingOp[] | null = null;
+  /** A task (batch or checkpoint) is with the writer. */
+  #busy = false;
+  #stopped = false;
+  /** destroy() ran: replies still arriving for abandoned tasks are ignored. */
+  #aborted = false;
+  #pumpScheduled = false;
+  #seq = 0;
+  #commitsSinceCheckpoint = 0;
+  #walOverLimit = false;
+  readonly #checkpointRequests: CheckpointRequest[] = [];
+  readonly #flushWaiters: Array<{ readonly mark: number; readonly resolve: () => void }> = [];
+  readonly #idleWaiters: Array<() => void> = [];
+
+  constructor(thread: WriterThread, opts: ResolvedOptions, stats: StatsRecorder, hooks: SchedulerHooks) {
+    this.#thread = thread;
+    this.#opts = opts;
+    this.#stats = stats;
+    this.#hooks = hooks;
+  }
+
+  get depth(): number {
+    return this.#depth;
+  }
+
+  get waitingForRoom(): number {
+    return this.#waitingCount;
+  }
+
+  /** Accepts an operation; the promise settles once its transaction has committed (or it failed). */
+  enqueue(msg: OpMessage, bytes: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.#stopped) return Promise.reject(new QueueClosedError());
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const hasRoom = this.#depth < this.#opts.maxQueue && this.#waitingCount === 0;
+    if (!hasRoom && this.#opts.onFull === 'reject') return Promise.reject(new QueueFullError(this.#opts.maxQueue));
+    let resolve!: (value: unknown) => void;
+    let reject!: (reason: unknown) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const op: PendingOp = {
+      msg,
+      bytes,
+      seq: ++this.#seq,
+      enqueuedAt: performance.now(),
+      resolve,
+      reject,
+      signal,
+      onAbort: undefined,
+      state: hasRoom ? OpState.Queued : OpState.Waiting,
+    };
+    if (hasRoom) {
+      this.#queued.push(op);
+      this.#depth += 1;
+    } else {
+      this.#waiting.push(op);
+      this.#waitingCount += 1;
+    }
+    if (signal !== undefined) {
+      op.onAbort = () => this.#cancel(op);
+      signal.addEventListener('abort', op.onAbort, { once: true });
+    }
+    this.#stats.opsEnqueued += 1;
+    this.#schedulePump();
+    return promise;
+  }
+
+  /** Resolves once every operation enqueued before this call has settled. */
+  flush(): Promise<void> {
+    if (this.#oldestUnsettled() > this.#seq) return Promise.resolve();
+    return new Promise((resolve) => this.#flushWaiters.push({ mark: this.#seq, resolve }));
+  }
+
+  /** Runs a checkpoint between batches; resolves with its report. */
+  checkpoint(mode: CheckpointMode, signal: AbortSignal | undefined): Promise<CheckpointReport> {
+    if (this.#stopped) return Promise.reject(new QueueClosedError());
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const request: CheckpointRequest = { mode, resolve, reject };
+      this.#checkpointRequests.push(request);
+      // Cancellable until the writer takes it, like an operation.
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const at = this.#checkpointRequests.indexOf(request);
+          if (at === -1) return;
+          this.#checkpointRequests.splice(at, 1);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+      this.#schedulePump();
+    });
+  }
+
+  /** Resolves when nothing is queued, waiting or with the writer. For close(), after intake stopped. */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Sends nothing more. Anything still queued stays queued (close() drains first). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  /**
+   * Rejects everything not yet committed and sends nothing more. Queued ops reject with `reason`;
+   * ops with the writer reject with `WorkerExitedError`, since the thread is being ended under them.
+   */
+  abortAll(reason: unknown): void {
+    this.#stopped = true;
+    this.#aborted = true;
+    for (const op of [...this.#waiting.drain(), ...this.#queued.drain()]) {
+      if (op.state === OpState.Waiting || op.state === OpState.Queued) this.#settle(op, false, reason);
+    }
+    const lost = new WorkerExitedError('the queue was destroyed while this operation was with the writer; whether it committed is unknown', { cause: reason });
+    for (const op of this.#inFlight ?? []) if (op.state === OpState.Sent) this.#settle(op, false, lost);
+    for (const req of this.#checkpointRequests.splice(0)) req.reject(reason);
+    this.#depth = 0;
+    this.#waitingCount = 0;
+    this.#checkFlush();
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    if (this.#busy || this.#stopped) return;
+    const request = this.#checkpointRequests.shift();
+    if (request !== undefined) {
+      this.#sendCheckpoint(request);
+    } else if (this.#walOverLimit || this.#commitsSinceCheckpoint >= this.#opts.checkpointEveryCommits) {
+      this.#sendCheckpoint(null);
+    } else if (!this.#sendBatch()) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  #sendBatch(): boolean {
+    const { maxBatchOps, maxBatchBytes } = this.#opts;
+    const ops: PendingOp[] = [];
+    const msgs: OpMessage[] = [];
+    let bytes = 0;
+    while (ops.length < maxBatchOps) {
+      const op = this.#queued.peek();
+      if (op === undefined) break;
+      if (op.state !== OpState.Queued) {
+        this.#queued.shift(); // cancelled while queued
+        continue;
+      }
+      if (ops.length > 0 && bytes + op.bytes > maxBatchBytes) break;
+      this.#queued.shift();
+      op.state = OpState.Sent;
+      if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
+      ops.push(op);
+      msgs.push(op.msg);
+      bytes += op.bytes;
+    }
+    if (ops.length === 0) return false;
+    this.#busy = true;
+    this.#inFlight = ops;
+    this.#thread.run({ kind: 'batch', ops: msgs }).then(
+      (reply) => this.#onBatchReply(ops, reply),
+      (err: unknown) => this.#onBatchReply(ops, null, err),
+    );
+    return true;
+  }
+
+  #onBatchReply(ops: PendingOp[], reply: WriterReply | null, lostWith?: unknown): void {
+    if (this.#aborted) return;
+    this.#busy = false;
+    this.#inFlight = null;
+    this.#depth -= ops.length;
+    let failure: unknown = lostWith;
+    if (reply?.kind === 'batch-done') {
+      this.#stats.busyRetries += reply.busyRetries;
+      this.#stats.lockWaitMs += reply.lockWaitMs;
+      this.#stats.walBytes = reply.walBytes;
+      if (reply.committed) {
+        this.#stats.recordTransaction(ops.length);
+        this.#commitsSinceCheckpoint += 1;
+      }
+      if (reply.walBytes > this.#opts.walSoftLimitBytes) this.#walOverLimit = true;
+    } else if (reply?.kind === 'failed') {
+      failure = errorFromData(reply.error);
+    } else if (reply !== null) {
+      failure = new Error(`writer answered a batch with ${reply.kind}`);
+    }
+    if (failure instanceof WorkerExitedError && !this.#stopped) {
+      this.#stats.writerRestarts += 1;
+      this.#hooks.onError(failure);
+    }
+    this.#admitWaiting();
+    // Send the next batch before settling this one, so the writer works while promises resolve.
+    this.#pump();
+    const now = performance.now();
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (op.state !== OpState.Sent) continue; // already rejected by destroy()
+      this.#stats.recordLatency(now - op.enqueuedAt);
+      if (reply?.kind !== 'batch-done') {
+        this.#settle(op, false, failure);
+        continue;
+      }
+      const outcome = reply.outcomes[i]!;
+      if (outcome.ok) this.#settle(op, true, outcome.value);
+      else this.#settle(op, false, errorFromData(outcome.error));
+    }
+    this.#checkFlush();
+  }
+
+  #sendCheckpoint(request: CheckpointRequest | null): void {
+    this.#busy = true;
+    this.#commitsSinceCheckpoint = 0;
+    this.#walOverLimit = false;
+    const done = (reply: WriterReply | null, lostWith?: unknown): void => {
+      if (this.#aborted) return;
+      this.#busy = false;
+      let failure: unknown = lostWith;
+      if (reply?.kind === 'checkpointed') {
+        for (const report of reply.reports) {
+          this.#stats.checkpoints += 1;
+          this.#stats.walBytes = report.walBytesAfter;
+          this.#hooks.onCheckpoint(report);
+        }
+        request?.resolve(reply.reports[reply.reports.length - 1]!);
+      } else {
+        failure ??= reply?.kind === 'failed' ? errorFromData(reply.error) : new Error(`writer answered a checkpoint with ${reply?.kind}`);
+        if (failure instanceof WorkerExitedError && !this.#stopped) this.#stats.writerRestarts += 1;
+        if (request !== null) request.reject(failure);
+        else if (!this.#stopped) this.#hooks.onError(failure as Error);
+      }
+      this.#pump();
+    };
+    this.#thread.run({ kind: 'checkpoint', mode: request?.mode ?? 'auto' }).then(
+      (reply) => done(reply),
+      (err: unknown) => done(null, err),
+    );
+  }
+
+  #cancel(op: PendingOp): void {
+    if (op.state === OpState.Queued) this.#depth -= 1;
+    else if (op.state === OpState.Waiting) this.#waitingCount -= 1;
+    else return; // already sent: it runs to the end
+    this.#settle(op, false, op.signal!.reason);
+    this.#admitWaiting();
+    this.#checkFlush();
+  }
+
+  #settle(op: PendingOp, ok: boolean, value: unknown): void {
+    op.state = OpState.Settled;
+    if (ok) {
+      this.#stats.opsCommitted += 1;
+      op.resolve(value);
+    } else {
+      this.#stats.opsFailed += 1;
+      op.reject(value);
+    }
+  }
+
+  /** Moves calls waiting for room into the queue while there is room, oldest first. */
+  #admitWaiting(): void {
+    let admitted = false;
+    while (this.#waitingCount > 0 && this.#depth < this.#opts.maxQueue) {
+      const op = this.#waiting.shift();
+      if (op === undefined) break;
+      if (op.state !== OpState.Waiting) continue;
+      op.state = OpState.Queued;
+      this.#waitingCount -= 1;
+      this.#depth += 1;
+      this.#queued.push(op);
+      admitted = true;
+    }
+    if (admitted) this.#schedulePump();
+  }
+
+  /** Sequence number of the oldest operation not yet settled, or Infinity. */
+  #oldestUnsettled(): number {
+    for (const op of this.#inFlight ?? []) if (op.state === OpState.Sent) return op.seq;
+    for (const fifo of [this.#queued, this.#waiting]) {
+      for (let op = fifo.peek(); op !== undefined; op = fifo.peek()) {
+        if (op.state === OpState.Queued || op.state === OpState.Waiting) return op.seq;
+        fifo.shift(); // settled while queued (cancelled): drop it
+      }
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  #checkFlush(): void {
+    if (this.#flushWaiters.length === 0) return;
+    const oldest = this.#oldestUnsettled();
+    while (this.#flushWaiters.length > 0 && this.#flushWaiters[0]!.mark < oldest) this.#flushWaiters.shift()!.resolve();
+  }
+
+  #isIdle(): boolean {
+    return !this.#busy && this.#checkpointRequests.length === 0 && this.#oldestUnsettled() === Number.POSITIVE_INFINITY;
+  }
+}

@@ -1,0 +1,148 @@
+import type { ErrorData } from '@litescribe/writer-worker';
+
+/**
+ * Every error litescribe raises has a stable `code`. Match on `code` (or `instanceof`), never on
+ * the message. The README's error table lists each code; a test keeps the two in step.
+ */
+export abstract class LitescribeError extends Error {
+  abstract readonly code: string;
+}
+
+/** The queue is closing or closed (or was destroyed); no new operation is accepted. */
+export class QueueClosedError extends LitescribeError {
+  override readonly name = 'QueueClosedError';
+  readonly code = 'ERR_QUEUE_CLOSED';
+  constructor(message = 'the write queue is closed', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** `maxQueue` operations are already waiting and `onFull` is `'reject'`. */
+export class QueueFullError extends LitescribeError {
+  override readonly name = 'QueueFullError';
+  readonly code = 'ERR_QUEUE_FULL';
+  constructor(readonly maxQueue: number) {
+    super(`the write queue is full (maxQueue = ${maxQueue} operations waiting)`);
+  }
+}
+
+/** The database stayed locked by another connection past `busyDeadlineMs`; nothing was written. */
+export class BusyTimeoutError extends LitescribeError {
+  override readonly name = 'BusyTimeoutError';
+  readonly code = 'ERR_BUSY_TIMEOUT';
+}
+
+/**
+ * The writer thread ended while this operation was with it. Whether it committed is unknown, so it
+ * is rejected and never replayed: check the database before retrying.
+ */
+export class WorkerExitedError extends LitescribeError {
+  override readonly name = 'WorkerExitedError';
+  readonly code = 'ERR_WORKER_EXITED';
+}
+
+/** SQL that is not a single allowed statement (empty, several statements, transaction control, …). */
+export class InvalidSqlError extends LitescribeError {
+  override readonly name = 'InvalidSqlError';
+  readonly code = 'ERR_INVALID_SQL';
+}
+
+/** Parameters or procedure arguments that SQLite cannot bind or that cannot cross threads. */
+export class InvalidParamsError extends LitescribeError {
+  override readonly name = 'InvalidParamsError';
+  readonly code = 'ERR_INVALID_PARAMS';
+}
+
+/** `call()` named a procedure the procedures module does not export. */
+export class UnknownProcedureError extends LitescribeError {
+  override readonly name = 'UnknownProcedureError';
+  readonly code = 'ERR_UNKNOWN_PROCEDURE';
+}
+
+/** An option (or a method's option argument) has a bad value; the message names it and shows it. */
+export class InvalidOptionError extends LitescribeError {
+  override readonly name = 'InvalidOptionError';
+  readonly code = 'ERR_INVALID_OPTION';
+}
+
+/** A procedure threw something other than a SQLite error, or returned what cannot cross threads. */
+export class ProcedureError extends LitescribeError {
+  override readonly name = 'ProcedureError';
+  readonly code = 'ERR_PROCEDURE_FAILED';
+  constructor(
+    message: string,
+    readonly procedure: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** An operation ended the batch transaction itself (COMMIT/ROLLBACK in a procedure); outcome unknown. */
+export class TransactionLostError extends LitescribeError {
+  override readonly name = 'TransactionLostError';
+  readonly code = 'ERR_TRANSACTION_LOST';
+}
+
+/** The SQLite library has the WAL-reset corruption bug and `allowUnsafeSqliteVersion` is not set. */
+export class UnsafeSqliteVersionError extends LitescribeError {
+  override readonly name = 'UnsafeSqliteVersionError';
+  readonly code = 'ERR_UNSAFE_SQLITE_VERSION';
+}
+
+/** An error from SQLite itself; `code` is SQLite's extended code, e.g. `SQLITE_CONSTRAINT_UNIQUE`. */
+export class SqliteError extends Error {
+  override readonly name = 'SqliteError';
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly procedure?: string,
+  ) {
+    super(message);
+  }
+}
+
+type CodedErrorClass = new (message: string) => LitescribeError;
+
+const BY_CODE: Record<string, CodedErrorClass> = {
+  ERR_BUSY_TIMEOUT: BusyTimeoutError,
+  ERR_WORKER_EXITED: WorkerExitedError,
+  ERR_INVALID_SQL: InvalidSqlError,
+  ERR_INVALID_PARAMS: InvalidParamsError,
+  ERR_UNKNOWN_PROCEDURE: UnknownProcedureError,
+  ERR_INVALID_OPTION: InvalidOptionError,
+  ERR_TRANSACTION_LOST: TransactionLostError,
+  ERR_UNSAFE_SQLITE_VERSION: UnsafeSqliteVersionError,
+};
+
+/** Every `code` litescribe can put on an error it raises itself. */
+export const ERROR_CODES = [
+  'ERR_QUEUE_CLOSED',
+  'ERR_QUEUE_FULL',
+  ...Object.keys(BY_CODE),
+  'ERR_PROCEDURE_FAILED',
+] as const;
+
+/** Rebuilds a typed error from the plain data the writer sent. */
+export function errorFromData(data: ErrorData): Error {
+  const code = data.code;
+  if (code === 'ERR_PROCEDURE_FAILED') return new ProcedureError(data.message, data.procedure);
+  if (code !== undefined && code.startsWith('SQLITE_')) return new SqliteError(data.message, code, data.procedure);
+  const Known = code === undefined ? undefined : BY_CODE[code];
+  if (Known !== undefined) return new Known(data.message);
+  const err = new Error(data.message);
+  err.name = data.name;
+  return err;
+}
+
+/** `String(value)` with its type, for messages: ``got `0` (number)``. */
+export function describeValue(value: unknown): string {
+  let shown: string;
+  try {
+    shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'bigint' ? `${value}n` : String(value);
+  } catch {
+    shown = Object.prototype.toString.call(value);
+  }
+  if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return `\`${shown}\` (${type})`;
+}

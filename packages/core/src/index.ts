@@ -1,0 +1,33 @@
+/**
+ * `@litescribe/core`: many callers, one SQLite writer thread. The main-thread API.
+ */
+export { openWriteQueue } from './open-write-queue.js';
+export { WriteQueue } from './write-queue.js';
+export type { CallOptions, RetryEvent, Statement, WriteQueueEvents } from './write-queue.js';
+export { DEFAULT_OPTIONS } from './options.js';
+export type { WriteQueueOptions } from './options.js';
+export type { QueueStats } from './queue-stats.js';
+export {
+  BusyTimeoutError,
+  ERROR_CODES,
+  InvalidOptionError,
+  InvalidParamsError,
+  InvalidSqlError,
+  LitescribeError,
+  ProcedureError,
+  QueueClosedError,
+  QueueFullError,
+  SqliteError,
+  TransactionLostError,
+  UnknownProcedureError,
+  UnsafeSqliteVersionError,
+  WorkerExitedError,
+} from './errors.js';
+export type {
+  BindParams,
+  BindValue,
+  CheckpointMode,
+  CheckpointReport,
+  RunResult,
+  SynchronousMode,
+} from '@litescribe/writer-worker';

@@ -1,0 +1,137 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { SynchronousMode } from '@litescribe/writer-worker';
+import { InvalidOptionError, describeValue } from './errors.js';
+import { checkSetupSql } from './sql-check.js';
+
+/** Options of {@link openWriteQueue}. Only `path` is required. */
+export interface WriteQueueOptions {
+  /** Database file. Created (mode 0600) if missing. `:memory:` is refused: a queue shares a file. */
+  path: string;
+  /** Schema SQL run once at open, all of it in one transaction. Default: none. */
+  setup?: string | readonly string[];
+  /** Module (path or `file:` URL) whose named function exports are procedures for `call()`. Default: none. */
+  procedures?: string | URL;
+  /** `PRAGMA synchronous`. `'normal'` survives a process crash; `'full'` also survives power loss. Default `'normal'`. */
+  synchronous?: SynchronousMode;
+  /** Most operations in one transaction. Default 512. */
+  maxBatchOps?: number;
+  /** Byte budget of one transaction (SQL text plus parameter sizes, estimated). Default 4 MiB. */
+  maxBatchBytes?: number;
+  /** Most operations accepted and not yet settled. Default 65 536. */
+  maxQueue?: number;
+  /** What a call does when `maxQueue` is reached: wait for room, or reject with `QueueFullError`. Default `'wait'`. */
+  onFull?: 'wait' | 'reject';
+  /** How long the writer keeps retrying a lock held by another connection before `BusyTimeoutError`. Default 20 000. */
+  busyDeadlineMs?: number;
+  /** Shortest pause between lock retries, in ms. Default 1. */
+  busyRetryMinMs?: number;
+  /** Longest pause between lock retries, in ms (the jitter window doubles up to it). Default 20. */
+  busyRetryMaxMs?: number;
+  /** Run a PASSIVE checkpoint after this many commits. Default 50. */
+  checkpointEveryCommits?: number;
+  /** WAL size above which a checkpoint escalates to TRUNCATE; also `journal_size_limit`. Default 64 MiB. */
+  walSoftLimitBytes?: number;
+  /** How long an escalated (TRUNCATE) checkpoint waits for readers to move on. Default 200. */
+  checkpointWaitMs?: number;
+  /** Prepared statements kept by the writer. Default 256. */
+  statementCacheSize?: number;
+  /** Open even on an SQLite with the WAL-reset corruption bug (only safe with one writing process). Default false. */
+  allowUnsafeSqliteVersion?: boolean;
+}
+
+/** Defaults of every optional field of {@link WriteQueueOptions}. */
+export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' | 'procedures'>> & { procedures: null }> = Object.freeze({
+  setup: [] as readonly string[],
+  procedures: null,
+  synchronous: 'normal',
+  maxBatchOps: 512,
+  maxBatchBytes: 4 * 1024 * 1024,
+  maxQueue: 65_536,
+  onFull: 'wait',
+  busyDeadlineMs: 20_000,
+  busyRetryMinMs: 1,
+  busyRetryMaxMs: 20,
+  checkpointEveryCommits: 50,
+  walSoftLimitBytes: 64 * 1024 * 1024,
+  checkpointWaitMs: 200,
+  statementCacheSize: 256,
+  allowUnsafeSqliteVersion: false,
+});
+
+/** Options after validation: every field present, paths absolute, frozen. */
+export type ResolvedOptions = Readonly<
+  Required<Omit<WriteQueueOptions, 'setup' | 'procedures'>> & { setup: readonly string[]; procedures: string | null }
+>;
+
+const KNOWN = new Set(['path', ...Object.keys(DEFAULT_OPTIONS)]);
+
+function fail(name: string, expected: string, value: unknown): never {
+  throw new InvalidOptionError(`Expected \`${name}\` to be ${expected}, got ${describeValue(value)}`);
+}
+
+function integer(o: Record<string, unknown>, name: keyof typeof DEFAULT_OPTIONS, min: number): number {
+  const value = o[name] ?? DEFAULT_OPTIONS[name];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(name, `an integer >= ${min}`, value);
+  return value;
+}
+
+function oneOf<T extends string>(o: Record<string, unknown>, name: keyof typeof DEFAULT_OPTIONS, allowed: readonly T[]): T {
+  const value = o[name] ?? DEFAULT_OPTIONS[name];
+  if (!allowed.includes(value as T)) fail(name, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  return value as T;
+}
+
+/** Validates options once, at open; throws `InvalidOptionError` naming the first bad one. */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (typeof input !== 'object' || input === null) fail('options', 'an object', input);
+  const o = input as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(`Unknown option \`${key}\`; known options: ${[...KNOWN].join(', ')}`);
+  }
+  const path = o.path;
+  if (typeof path !== 'string' || path.trim() === '') fail('path', 'a non-empty file path', path);
+  if (path === ':memory:' || path.startsWith('file:')) fail('path', 'a file path (not :memory: or a URI)', path);
+
+  const setupRaw = o.setup ?? [];
+  const setup = typeof setupRaw === 'string' ? [setupRaw] : setupRaw;
+  if (!Array.isArray(setup) || setup.some((s) => typeof s !== 'string')) fail('setup', 'a string or an array of strings', setupRaw);
+  setup.forEach((sql: string, i: number) => checkSetupSql(sql, typeof setupRaw === 'string' ? 'setup' : `setup[${i}]`));
+
+  let procedures: string | null = null;
+  const p = o.procedures;
+  if (p instanceof URL) {
+    if (p.protocol !== 'file:') fail('procedures', 'a file path or a file: URL', p.href);
+    procedures = p.href;
+  } else if (typeof p === 'string' && p !== '') {
+    procedures = p.startsWith('file:') ? p : pathToFileURL(isAbsolute(p) ? p : resolve(p)).href;
+  } else if (p !== undefined) {
+    fail('procedures', 'a file path or a file: URL', p);
+  }
+
+  const allowUnsafe = o.allowUnsafeSqliteVersion ?? false;
+  if (typeof allowUnsafe !== 'boolean') fail('allowUnsafeSqliteVersion', 'a boolean', allowUnsafe);
+
+  const resolved = {
+    path: resolve(path),
+    setup: Object.freeze([...(setup as string[])]),
+    procedures,
+    synchronous: oneOf(o, 'synchronous', ['off', 'normal', 'full', 'extra'] as const),
+    maxBatchOps: integer(o, 'maxBatchOps', 1),
+    maxBatchBytes: integer(o, 'maxBatchBytes', 1),
+    maxQueue: integer(o, 'maxQueue', 1),
+    onFull: oneOf(o, 'onFull', ['wait', 'reject'] as const),
+    busyDeadlineMs: integer(o, 'busyDeadlineMs', 0),
+    busyRetryMinMs: integer(o, 'busyRetryMinMs', 0),
+    busyRetryMaxMs: integer(o, 'busyRetryMaxMs', 0),
+    checkpointEveryCommits: integer(o, 'checkpointEveryCommits', 1),
+    walSoftLimitBytes: integer(o, 'walSoftLimitBytes', 4096),
+    checkpointWaitMs: integer(o, 'checkpointWaitMs', 0),
+    statementCacheSize: integer(o, 'statementCacheSize', 0),
+    allowUnsafeSqliteVersion: allowUnsafe,
+  };
+  if (resolved.busyRetryMaxMs < resolved.busyRetryMinMs) {
+    fail('busyRetryMaxMs', `an integer >= busyRetryMinMs (${resolved.busyRetryMinMs})`, resolved.busyRetryMaxMs);
+  }
+  return Object.freeze(resolved);
+}

@@ -1,0 +1,76 @@
+import { createHistogram } from 'node:perf_hooks';
+import type { RecordableHistogram } from 'node:perf_hooks';
+
+/** A snapshot of the queue's counters, from {@link WriteQueue.stats}. */
+export interface QueueStats {
+  /** Operations accepted, committed (resolved), and failed (rejected for any reason). */
+  readonly opsEnqueued: number;
+  readonly opsCommitted: number;
+  readonly opsFailed: number;
+  /** Transactions the writer committed, and operations per committed transaction. */
+  readonly transactions: number;
+  readonly meanOpsPerTransaction: number;
+  readonly maxOpsPerTransaction: number;
+  /** Lock retries, and total time spent waiting for the write lock, in ms. */
+  readonly busyRetries: number;
+  readonly lockWaitMs: number;
+  /** Checkpoints run, and the WAL file's size when last seen. */
+  readonly checkpoints: number;
+  readonly walBytes: number;
+  /** Operations accepted and not yet settled (queued or in the writer's hands). */
+  readonly queueDepth: number;
+  /** Calls waiting for room because the queue is full (`onFull: 'wait'`). */
+  readonly waitingForRoom: number;
+  /** Writer threads that ended unexpectedly. */
+  readonly writerRestarts: number;
+  /** Time from enqueue to settle, in ms, over all settled operations. */
+  readonly commitLatencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+}
+
+/** Mutable counters behind {@link QueueStats}; updated per batch, so the hot path stays cheap. */
+export class StatsRecorder {
+  opsEnqueued = 0;
+  opsCommitted = 0;
+  opsFailed = 0;
+  transactions = 0;
+  opsInTransactions = 0;
+  maxOpsPerTransaction = 0;
+  busyRetries = 0;
+  lockWaitMs = 0;
+  checkpoints = 0;
+  walBytes = 0;
+  writerRestarts = 0;
+  // Microseconds; HDR histogram in native code, so recording is one cheap call per op.
+  readonly #latency: RecordableHistogram = createHistogram();
+
+  recordLatency(ms: number): void {
+    this.#latency.record(Math.max(1, Math.round(ms * 1000)));
+  }
+
+  recordTransaction(ops: number): void {
+    this.transactions += 1;
+    this.opsInTransactions += ops;
+    if (ops > this.maxOpsPerTransaction) this.maxOpsPerTransaction = ops;
+  }
+
+  snapshot(queueDepth: number, waitingForRoom: number): QueueStats {
+    const h = this.#latency;
+    const ms = (us: number): number => (h.count === 0 ? 0 : us / 1000);
+    return {
+      opsEnqueued: this.opsEnqueued,
+      opsCommitted: this.opsCommitted,
+      opsFailed: this.opsFailed,
+      transactions: this.transactions,
+      meanOpsPerTransaction: this.transactions === 0 ? 0 : this.opsInTransactions / this.transactions,
+      maxOpsPerTransaction: this.maxOpsPerTransaction,
+      busyRetries: this.busyRetries,
+      lockWaitMs: this.lockWaitMs,
+      checkpoints: this.checkpoints,
+      walBytes: this.walBytes,
+      queueDepth,
+      waitingForRoom,
+      writerRestarts: this.writerRestarts,
+      commitLatencyMs: { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) },
+    };
+  }
+}

@@ -1,0 +1,244 @@
+import { EventEmitter } from 'node:events';
+import { serialize } from 'node:v8';
+import type { BindParams, CheckpointMode, CheckpointReport, RunResult, WriterNotice } from '@litescribe/writer-worker';
+import type { BatchScheduler } from './batch-scheduler.js';
+import { InvalidOptionError, InvalidParamsError, QueueClosedError, UnknownProcedureError, describeValue } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import { checkParams } from './params-check.js';
+import type { QueueStats, StatsRecorder } from './queue-stats.js';
+import { checkStatementSql } from './sql-check.js';
+import type { WriterThread } from './writer-thread.js';
+
+/** The last argument every queue method takes. */
+export interface CallOptions {
+  /** Cancels the operation while it still waits in the queue; it then rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** One statement of {@link WriteQueue.batch}. */
+export interface Statement {
+  sql: string;
+  params?: BindParams;
+}
+
+/** Payload of the `'retry'` event: the writer found the database locked and will try again. */
+export type RetryEvent = WriterNotice;
+
+/** Events: `'retry'` (lock contention), `'checkpoint'` (figures of each checkpoint), `'error'` (writer trouble not tied to one call). */
+export interface WriteQueueEvents {
+  retry: [event: RetryEvent];
+  checkpoint: [report: CheckpointReport];
+  error: [err: Error];
+}
+
+const CHECKPOINT_MODES: readonly CheckpointMode[] = ['passive', 'full', 'restart', 'truncate'];
+
+type QueueState = 'open' | 'closing' | 'closed';
+
+/**
+ * A write queue on one SQLite file. Create it with {@link openWriteQueue}.
+ *
+ * Every method validates its arguments on the caller's thread and hands the operation to the
+ * scheduler; no SQLite work happens on this thread. Methods never throw: bad input rejects the
+ * returned promise with a typed error and the queue stays usable.
+ */
+export class WriteQueue extends EventEmitter<WriteQueueEvents> {
+  readonly #opts: ResolvedOptions;
+  readonly #thread: WriterThread;
+  readonly #scheduler: BatchScheduler;
+  readonly #stats: StatsRecorder;
+  readonly #procedures: ReadonlySet<string>;
+  readonly #sqliteVersion: string;
+  #state: QueueState = 'open';
+  #closing: Promise<void> | null = null;
+
+  /** @internal Use {@link openWriteQueue}. */
+  constructor(
+    opts: ResolvedOptions,
+    thread: WriterThread,
+    scheduler: BatchScheduler,
+    stats: StatsRecorder,
+    opened: { readonly procedures: readonly string[]; readonly sqliteVersion: string },
+  ) {
+    super();
+    this.#opts = opts;
+    this.#thread = thread;
+    this.#scheduler = scheduler;
+    this.#stats = stats;
+    this.#procedures = new Set(opened.procedures);
+    this.#sqliteVersion = opened.sqliteVersion;
+  }
+
+  /** Absolute path of the database file. */
+  get path(): string {
+    return this.#opts.path;
+  }
+
+  /** `sqlite_version()` of the library the writer uses. */
+  get sqliteVersion(): string {
+    return this.#sqliteVersion;
+  }
+
+  /** Names of the procedures `call()` accepts. */
+  get procedures(): readonly string[] {
+    return [...this.#procedures];
+  }
+
+  /**
+   * Runs one statement in the next transaction. Resolves with `{ changes, lastInsertRowid }` once
+   * that transaction has committed. Parameters are copied at call time (Buffers are not: do not
+   * change a Buffer's bytes until the promise settles).
+   */
+  run(sql: string, params?: BindParams, options?: CallOptions): Promise<RunResult> {
+    try {
+      this.#assertOpen();
+      checkStatementSql(sql);
+      const bytes = sql.length + checkParams(params);
+      return this.#scheduler.enqueue({ kind: 'run', sql, params: copyParams(params) }, bytes, signalOf(options)) as Promise<RunResult>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Runs several statements atomically: all of them commit, or (if one fails) none, and only this
+   * call rejects. Never split across transactions. Resolves with one `RunResult` per statement.
+   */
+  batch(statements: readonly Statement[], options?: CallOptions): Promise<RunResult[]> {
+    try {
+      this.#assertOpen();
+      if (!Array.isArray(statements) || statements.length === 0) {
+        throw new InvalidParamsError(`Expected \`statements\` to be a non-empty array of { sql, params }, got ${describeValue(statements)}`);
+      }
+      let bytes = 0;
+      const copies = statements.map((s: unknown, i) => {
+        if (typeof s !== 'object' || s === null) {
+          throw new InvalidParamsError(`Expected \`statements[${i}]\` to be { sql, params }, got ${describeValue(s)}`);
+        }
+        const { sql, params } = s as Statement;
+        checkStatementSql(sql, `statements[${i}].sql`);
+        bytes += sql.length + checkParams(params, `statements[${i}].params`);
+        return { sql, params: copyParams(params) };
+      });
+      return this.#scheduler.enqueue({ kind: 'batch', statements: copies }, bytes, signalOf(options)) as Promise<RunResult[]>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Runs a procedure (a named export of the `procedures` module) in the writer, inside the next
+   * transaction and its own SAVEPOINT: if it throws, nothing it wrote stays and only this call
+   * rejects. `args` must be structured-cloneable and is snapshotted at call time.
+   */
+  call<T = unknown>(name: string, args?: unknown, options?: CallOptions): Promise<T> {
+    try {
+      this.#assertOpen();
+      if (!this.#procedures.has(name)) {
+        const known = this.#procedures.size === 0 ? 'no procedures were loaded' : `known: ${[...this.#procedures].join(', ')}`;
+        throw new UnknownProcedureError(`unknown procedure ${describeValue(name)} (${known})`);
+      }
+      let bytes: Uint8Array;
+      try {
+        bytes = serialize(args);
+      } catch (err) {
+        throw new InvalidParamsError(`\`args\` of ${name} cannot be sent to the writer thread: ${(err as Error).message}`);
+      }
+      return this.#scheduler.enqueue({ kind: 'call', name, args: bytes }, name.length + bytes.byteLength, signalOf(options)) as Promise<T>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Resolves once every operation enqueued before this call has settled (committed or failed). */
+  flush(): Promise<void> {
+    return this.#scheduler.flush();
+  }
+
+  /** Runs a WAL checkpoint in the writer between transactions. A busy checkpoint is reported (`busy: true`), not thrown. */
+  checkpoint(mode: CheckpointMode = 'passive', options?: CallOptions): Promise<CheckpointReport> {
+    try {
+      this.#assertOpen();
+      if (!CHECKPOINT_MODES.includes(mode)) throw new InvalidOptionError(`Expected \`mode\` to be one of ${CHECKPOINT_MODES.join(', ')}, got ${describeValue(mode)}`);
+      return this.#scheduler.checkpoint(mode, signalOf(options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Counters and latency figures; cheap to call. */
+  stats(): QueueStats {
+    return this.#stats.snapshot(this.#scheduler.depth, this.#scheduler.waitingForRoom);
+  }
+
+  /**
+   * Stops accepting operations (they reject with `QueueClosedError`), commits everything already
+   * accepted, runs a final TRUNCATE checkpoint, closes the connection and ends the thread.
+   * Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeNow();
+    return this.#closing;
+  }
+
+  /**
+   * Stops at once: operations still queued reject with `reason` (default `QueueClosedError`);
+   * operations already with the writer reject with `WorkerExitedError` (outcome unknown). The thread
+   * is ended without a final checkpoint; SQLite recovers the WAL on the next open.
+   */
+  async destroy(reason?: Error): Promise<void> {
+    const why = reason ?? new QueueClosedError('the write queue was destroyed');
+    this.#state = 'closed';
+    this.#scheduler.abortAll(why);
+    this.#closing ??= Promise.resolve();
+    await this.#thread.destroy();
+  }
+
+  /** @internal Called by the writer thread's notice channel. */
+  notice(notice: WriterNotice): void {
+    if (notice.kind === 'retry') this.emit('retry', notice);
+  }
+
+  /** @internal Reports writer trouble not tied to one call, only to listeners that asked for it. */
+  reportError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  async #closeNow(): Promise<void> {
+    this.#state = 'closing';
+    try {
+      await this.#scheduler.whenIdle();
+      this.#scheduler.stop();
+      const reply = await this.#thread.run({ kind: 'close' });
+      if (reply.kind === 'closed') {
+        for (const report of reply.reports) this.emit('checkpoint', report);
+      } else if (reply.kind === 'failed') {
+        this.reportError(new Error(`closing the writer connection failed: ${reply.error.message}`));
+      }
+    } finally {
+      this.#state = 'closed';
+      await this.#thread.destroy();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#state !== 'open') throw new QueueClosedError(`the write queue is ${this.#state}`);
+  }
+}
+
+function copyParams(params: BindParams | undefined): BindParams | undefined {
+  if (params === undefined) return undefined;
+  return Array.isArray(params) ? params.slice() : { ...(params as Record<string, never>) };
+}
+
+function signalOf(options: CallOptions | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`Expected the options argument to be an object like { signal }, got ${describeValue(options)}`);
+  }
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(signal)}`);
+  }
+  return signal;
+}

@@ -1,0 +1,65 @@
+import { createRequire } from 'node:module';
+import { BroadcastChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { WriterConfig, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
+import { InvalidParamsError, WorkerExitedError } from './errors.js';
+
+// The built entry of @litescribe/writer-worker: what users run, resolved, never imported here (the
+// main thread must not load better-sqlite3).
+const WRITER_ENTRY = createRequire(import.meta.url).resolve('@litescribe/writer-worker');
+
+/**
+ * The writer thread, run by piscina with exactly one worker and one task at a time.
+ *
+ * piscina gives the lifecycle: it starts the thread, rejects the running task if the thread dies and
+ * starts a replacement for the tasks still queued, and unrefs an idle thread so an open queue does
+ * not keep a finished process alive. One task at a time matters: the handler awaits during lock
+ * retries, and two batches interleaved on one connection would share a transaction.
+ */
+export class WriterThread {
+  readonly #pool: Piscina<WriterTask, WriterReply>;
+  readonly #notices: BroadcastChannel;
+  #destroyed = false;
+
+  constructor(config: WriterConfig, onNotice: (notice: WriterNotice) => void, onError: (err: Error) => void) {
+    this.#pool = new Piscina<WriterTask, WriterReply>({
+      filename: WRITER_ENTRY,
+      name: 'handleTask',
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData: config,
+      recordTiming: false,
+    });
+    // A thread that dies with no task in hand is reported here rather than crashing the process.
+    this.#pool.on('error', (err: Error) => onError(new WorkerExitedError(`writer thread failed: ${err.message}`, { cause: err })));
+    this.#notices = new BroadcastChannel(config.noticeChannel);
+    this.#notices.onmessage = (event) => onNotice((event as { data: WriterNotice }).data);
+    this.#notices.unref();
+  }
+
+  /**
+   * Runs one task. The handler never throws, so a rejection means the thread itself ended with the
+   * task in hand: that becomes `WorkerExitedError` (the task's outcome is unknown).
+   */
+  async run(task: WriterTask): Promise<WriterReply> {
+    try {
+      return await this.#pool.run(task);
+    } catch (err) {
+      if ((err as Error).name === 'DataCloneError') {
+        throw new InvalidParamsError(`a value in this batch cannot be sent to the writer thread: ${(err as Error).message}`);
+      }
+      const why = this.#destroyed ? 'the queue was destroyed' : `the writer thread exited (${(err as Error).message})`;
+      throw new WorkerExitedError(`${why} while this operation was in flight; whether it committed is unknown`, { cause: err });
+    }
+  }
+
+  /** Ends the thread at once (an in-flight task is abandoned). */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#notices.close();
+    await this.#pool.destroy();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * `@litescribe/writer-worker`: the code that runs inside litescribe's writer thread.
+ *
+ * `handleTask` is the piscina task handler; the rest is the protocol shared with `@litescribe/core`.
+ */
+export { handleTask } from './handle-task.js';
+export { WriterErrorCode } from './protocol.js';
+export type {
+  BindParams,
+  BindValue,
+  CheckpointMode,
+  CheckpointReport,
+  ErrorData,
+  OpMessage,
+  OpOutcome,
+  RunResult,
+  StatementMessage,
+  SynchronousMode,
+  WriterConfig,
+  WriterNotice,
+  WriterReply,
+  WriterTask,
+} from './protocol.js';

@@ -1,0 +1,143 @@
+/**
+ * The whole protocol between the main thread (`@litescribe/core`) and the writer thread.
+ *
+ * Every message is a member of one discriminated union on `kind`. Each side handles them with an
+ * exhaustive `switch` whose default throws, so adding a kind without handling it fails loudly.
+ *
+ * Transport: each {@link WriterTask} is one piscina task and its {@link WriterReply} is the task's
+ * result. A batch of many operations travels as one task, so the thread hop is paid once per
+ * transaction, not once per operation. Live notices (lock retries) travel separately on a
+ * `BroadcastChannel` named in {@link WriterConfig.noticeChannel}, because a task has only one result.
+ */
+
+/** A value SQLite can bind: what better-sqlite3 accepts for a parameter. */
+export type BindValue = null | number | bigint | string | Uint8Array;
+
+/** Statement parameters: positional or named, as better-sqlite3 takes them. */
+export type BindParams = readonly BindValue[] | Readonly<Record<string, BindValue>>;
+
+/** Checkpoint modes, as `PRAGMA wal_checkpoint(MODE)` names them, in lower case. */
+export type CheckpointMode = 'passive' | 'full' | 'restart' | 'truncate';
+
+/** Values of `PRAGMA synchronous` the queue accepts. */
+export type SynchronousMode = 'off' | 'normal' | 'full' | 'extra';
+
+/** Settings every writer thread reads from `workerData`, so a replacement writer opens the same way. */
+export interface WriterConfig {
+  readonly path: string;
+  readonly synchronous: SynchronousMode;
+  readonly busyDeadlineMs: number;
+  readonly busyRetryMinMs: number;
+  readonly busyRetryMaxMs: number;
+  readonly walSoftLimitBytes: number;
+  readonly checkpointWaitMs: number;
+  readonly statementCacheSize: number;
+  /** `file:` URL of the procedures module, or null. */
+  readonly proceduresUrl: string | null;
+  readonly allowUnsafeSqliteVersion: boolean;
+  readonly noticeChannel: string;
+}
+
+/** One operation inside a batch. */
+export type OpMessage =
+  | { readonly kind: 'run'; readonly sql: string; readonly params: BindParams | undefined }
+  | { readonly kind: 'batch'; readonly statements: readonly StatementMessage[] }
+  /** `args` is `v8.serialize(args)`, taken when `call()` is made: a snapshot the caller cannot mutate later. */
+  | { readonly kind: 'call'; readonly name: string; readonly args: Uint8Array };
+
+/** One statement of a `batch` operation. */
+export interface StatementMessage {
+  readonly sql: string;
+  readonly params: BindParams | undefined;
+}
+
+/** Tasks the main thread sends to the writer. */
+export type WriterTask =
+  | { readonly kind: 'open'; readonly setup: readonly string[] }
+  | { readonly kind: 'batch'; readonly ops: readonly OpMessage[] }
+  | { readonly kind: 'checkpoint'; readonly mode: CheckpointMode | 'auto' }
+  | { readonly kind: 'close' };
+
+/** An error as plain data: postMessage drops class, `name` and `code`, so they travel as fields. */
+export interface ErrorData {
+  readonly name: string;
+  readonly message: string;
+  /** `ERR_*` for litescribe's own errors, `SQLITE_*` for SQLite's, absent otherwise. */
+  readonly code?: string;
+  /** For a procedure that threw: the procedure's name. */
+  readonly procedure?: string;
+  /** For an error that ended a whole batch: the index of the operation that caused it. */
+  readonly opIndex?: number;
+}
+
+/** What `run` resolves to: better-sqlite3's `RunResult`. */
+export interface RunResult {
+  readonly changes: number;
+  readonly lastInsertRowid: number | bigint;
+}
+
+/** Outcome of one operation: `ok` with its value, or its error. */
+export type OpOutcome =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: ErrorData };
+
+/** Figures of one checkpoint, also the payload of the queue's `'checkpoint'` event. */
+export interface CheckpointReport {
+  /** The mode asked for, or the mode escalated to. */
+  readonly mode: CheckpointMode;
+  /** Why it ran: every N commits, on request, over the WAL soft limit, or at close. */
+  readonly reason: 'interval' | 'request' | 'wal-limit' | 'close';
+  /** True when the checkpoint could not finish because of readers or another checkpointer. */
+  readonly busy: boolean;
+  /** Frames in the WAL, and how many of them are now in the database file (-1 when unknown). */
+  readonly walFrames: number;
+  readonly checkpointedFrames: number;
+  readonly walBytesBefore: number;
+  readonly walBytesAfter: number;
+  readonly durationMs: number;
+  /** True when a PASSIVE pass left the WAL over the soft limit and a TRUNCATE followed. */
+  readonly escalated: boolean;
+}
+
+/** Replies, one per task kind. */
+export type WriterReply =
+  | {
+      readonly kind: 'opened';
+      readonly sqliteVersion: string;
+      readonly procedures: readonly string[];
+      readonly walBytes: number;
+    }
+  | {
+      readonly kind: 'batch-done';
+      /** One outcome per op, in order. */
+      readonly outcomes: readonly OpOutcome[];
+      /** False when the transaction did not commit: every outcome is then an error. */
+      readonly committed: boolean;
+      readonly busyRetries: number;
+      readonly lockWaitMs: number;
+      readonly walBytes: number;
+    }
+  | { readonly kind: 'checkpointed'; readonly reports: readonly CheckpointReport[] }
+  | { readonly kind: 'closed'; readonly reports: readonly CheckpointReport[] }
+  | { readonly kind: 'failed'; readonly error: ErrorData };
+
+/** Live notices the writer broadcasts while a task runs. */
+export type WriterNotice = {
+  readonly kind: 'retry';
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly code: string;
+  readonly waitedMs: number;
+};
+
+/** Codes of litescribe's own errors that the writer produces. */
+export const WriterErrorCode = {
+  busyTimeout: 'ERR_BUSY_TIMEOUT',
+  invalidSql: 'ERR_INVALID_SQL',
+  invalidParams: 'ERR_INVALID_PARAMS',
+  unknownProcedure: 'ERR_UNKNOWN_PROCEDURE',
+  procedureFailed: 'ERR_PROCEDURE_FAILED',
+  invalidOption: 'ERR_INVALID_OPTION',
+  unsafeSqliteVersion: 'ERR_UNSAFE_SQLITE_VERSION',
+  transactionLost: 'ERR_TRANSACTION_LOST',
+} as const;

@@ -1,0 +1,141 @@
+import { statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Database as DatabaseHandle, Statement } from 'better-sqlite3';
+import { retryWhileBusy } from './busy-retry.js';
+import type { BusyRetryPolicy } from './busy-retry.js';
+import { WriterErrorCode } from './protocol.js';
+import type { WriterConfig } from './protocol.js';
+import { isWalResetBugAffected } from './sqlite-version-gate.js';
+import { StatementCache } from './statement-cache.js';
+
+/** A procedure: a named export of the procedures module, run inside the batch transaction. */
+export type Procedure = (db: DatabaseHandle, args: unknown) => unknown;
+
+/** An error with one of litescribe's codes, raised inside the writer. */
+export class WriterError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * The writer thread's only connection, opened the way the queue promises: WAL, the chosen
+ * `synchronous`, SQLite's own busy handler and autocheckpoint off (the writer retries and
+ * checkpoints itself), `journal_size_limit` at the WAL soft limit.
+ */
+export class WriterConnection {
+  readonly db: DatabaseHandle;
+  readonly config: WriterConfig;
+  readonly statements: StatementCache;
+  readonly procedures: ReadonlyMap<string, Procedure>;
+  readonly sqliteVersion: string;
+  readonly begin: Statement;
+  readonly commit: Statement;
+  readonly rollback: Statement;
+  readonly #walPath: string;
+
+  private constructor(db: DatabaseHandle, config: WriterConfig, procedures: ReadonlyMap<string, Procedure>, version: string) {
+    this.db = db;
+    this.config = config;
+    this.procedures = procedures;
+    this.sqliteVersion = version;
+    this.statements = new StatementCache(db, config.statementCacheSize);
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    this.#walPath = `${config.path}-wal`;
+  }
+
+  /** Opens the file and applies the connection settings; closes what it opened if a step fails. */
+  static async open(config: WriterConfig, retry: BusyRetryPolicy): Promise<WriterConnection> {
+    createPrivateFile(config.path);
+    // timeout: 0 turns off SQLite's sleeping busy handler; see retryWhileBusy for why.
+    const db = new Database(config.path, { timeout: 0 });
+    try {
+      const version = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+      if (isWalResetBugAffected(version) && !config.allowUnsafeSqliteVersion) {
+        throw new WriterError(
+          WriterErrorCode.unsafeSqliteVersion,
+          `SQLite ${version} has the WAL-reset corruption bug (fixed in 3.51.3, 3.50.7 and 3.44.6); ` +
+            'refusing to use WAL with several writers. Upgrade better-sqlite3, or pass ' +
+            '`allowUnsafeSqliteVersion: true` if no other process writes to this file.',
+        );
+      }
+      // Switching an existing file to WAL needs an exclusive lock, which another process may hold.
+      const { value: mode } = await retryWhileBusy(() => db.pragma('journal_mode = WAL', { simple: true }), retry);
+      if (String(mode).toLowerCase() !== 'wal') {
+        throw new WriterError(
+          WriterErrorCode.invalidOption,
+          `could not put ${config.path} in WAL mode (journal_mode stayed ${String(mode)})`,
+        );
+      }
+      db.pragma(`synchronous = ${config.synchronous.toUpperCase()}`);
+      // Checkpoints run as their own writer tasks, never inside a caller's COMMIT.
+      db.pragma('wal_autocheckpoint = 0');
+      // After a checkpoint resets the WAL, SQLite truncates the file back to this size.
+      db.pragma(`journal_size_limit = ${config.walSoftLimitBytes}`);
+      const procedures = await loadProcedures(config.proceduresUrl);
+      return new WriterConnection(db, config, procedures, version);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Runs the caller's schema SQL once, all of it in one transaction. */
+  async applySetup(setup: readonly string[], retry: BusyRetryPolicy): Promise<void> {
+    if (setup.length === 0) return;
+    await retryWhileBusy(() => this.begin.run(), retry);
+    try {
+      for (const sql of setup) this.db.exec(sql);
+      this.commit.run();
+    } catch (err) {
+      if (this.db.inTransaction) this.rollback.run();
+      throw err;
+    }
+  }
+
+  /** Size of the `-wal` file in bytes (0 when absent). Only `stat`: opening it would drop SQLite's locks. */
+  walBytes(): number {
+    return statSync(this.#walPath, { throwIfNoEntry: false })?.size ?? 0;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/**
+ * Creates the database file with mode 0600 when it does not exist yet, so transcripts are private
+ * from the first byte; SQLite gives the -wal and -shm files the database file's mode.
+ * O_EXCL means no descriptor is ever opened on a file that exists, so no lock SQLite holds on it
+ * in this process can be dropped by a close().
+ */
+function createPrivateFile(path: string): void {
+  try {
+    writeFileSync(path, '', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+async function loadProcedures(url: string | null): Promise<ReadonlyMap<string, Procedure>> {
+  const procedures = new Map<string, Procedure>();
+  if (url === null) return procedures;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    throw new WriterError(
+      WriterErrorCode.invalidOption,
+      `Expected \`procedures\` to be a loadable module, could not import ${url}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  for (const [name, value] of Object.entries(mod)) {
+    if (typeof value === 'function' && name !== 'default') procedures.set(name, value as Procedure);
+  }
+  return procedures;
+}
