@@ -40,7 +40,8 @@ function scan(sql: string): SqlShape {
   const endStatement = (): void => {
     if (words.length > 0) {
       const verb = words[0]!;
-      const pragma = verb === 'PRAGMA' ? (words[1] === 'MAIN' || words[1] === 'TEMP' ? words[2] : words[1]) ?? null : null;
+      // PRAGMA [schema.]name: skip the schema, whatever it is called.
+      const pragma = verb === 'PRAGMA' ? (words[2] === '.' ? words[3] : words[1]) ?? null : null;
       statements.push({ verb, pragma: pragma === null ? null : pragma.toLowerCase() });
     }
     words = [];

@@ -90,18 +90,21 @@ function runOp(conn: WriterConnection, op: OpMessage, index: number): OpOutcome 
     }
   } catch (err) {
     const error = toErrorData(err, op.kind === 'call' ? { procedure: op.name } : undefined);
-    if (isBatchFatalCode(error.code) || !conn.db.inTransaction) throw new BatchAbort(index, error);
+    if (isBatchFatalCode(error.code)) throw new BatchAbort(index, error);
+    if (!conn.db.inTransaction) throw new BatchAbort(index, transactionLost(error.message));
     return { ok: false, error };
   }
-  if (!conn.db.inTransaction) {
-    // A procedure ran COMMIT or ROLLBACK itself: what happened to the earlier ops is not ours to say.
-    throw new BatchAbort(index, {
-      name: 'TransactionLostError',
-      code: WriterErrorCode.transactionLost,
-      message: 'the operation ended the batch transaction itself (COMMIT/ROLLBACK); the outcome of this batch is unknown',
-    });
-  }
+  if (!conn.db.inTransaction) throw new BatchAbort(index, transactionLost(null));
   return outcome;
+}
+
+/** A procedure ran COMMIT or ROLLBACK itself: what became of the batch's other ops is not ours to say. */
+function transactionLost(detail: string | null): ErrorData {
+  return {
+    name: 'TransactionLostError',
+    code: WriterErrorCode.transactionLost,
+    message: `the operation ended the batch transaction itself (COMMIT/ROLLBACK); the outcome of this batch is unknown${detail === null ? '' : ` (${detail})`}`,
+  };
 }
 
 function runStatement(conn: WriterConnection, sql: string, params: BindParams | undefined): RunResult {

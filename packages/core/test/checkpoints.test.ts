@@ -1,0 +1,74 @@
+import { existsSync, statSync } from 'node:fs';
+import { expect, test } from 'vitest';
+import type { CheckpointReport } from '@litescribe/core';
+import { openTestQueue, reader } from './helpers.js';
+
+const INSERT = 'INSERT INTO messages(session_id, content) VALUES (?, ?)';
+
+test('a PASSIVE checkpoint runs every checkpointEveryCommits commits and reports its figures', async () => {
+  const { q } = await openTestQueue({ checkpointEveryCommits: 5 });
+  const reports: CheckpointReport[] = [];
+  q.on('checkpoint', (r) => reports.push(r));
+  for (let i = 0; i < 20; i++) await q.run(INSERT, ['s', `m${i}`]);
+  await q.flush();
+  // 20 sequential commits, one checkpoint every 5: the 4th is sent before the next batch, so >= 3.
+  expect(reports.length).toBeGreaterThanOrEqual(3);
+  for (const r of reports) {
+    expect(r).toMatchObject({ mode: 'passive', reason: 'interval', busy: false, escalated: false });
+    expect(r.walFrames).toBeGreaterThan(0);
+    expect(r.checkpointedFrames).toBe(r.walFrames);
+    expect(r.durationMs).toBeGreaterThanOrEqual(0);
+  }
+  expect(q.stats().checkpoints).toBe(reports.length);
+});
+
+test('with no checkpoint due, commits do not checkpoint (SQLite autocheckpoint is off)', async () => {
+  const { q, path } = await openTestQueue({ checkpointEveryCommits: 1_000_000 });
+  const reports: CheckpointReport[] = [];
+  q.on('checkpoint', (r) => reports.push(r));
+  // ~2 000 pages of commits: SQLite's default autocheckpoint (1 000 pages) would have run by now.
+  const big = 'w'.repeat(3_000);
+  for (let i = 0; i < 40; i++) await Promise.all(Array.from({ length: 50 }, (_, j) => q.run(INSERT, ['s', `${big}${i}-${j}`])));
+  expect(reports).toEqual([]);
+  const walFrames = statSync(`${path}-wal`).size / 4120;
+  expect(walFrames).toBeGreaterThan(1_000);
+});
+
+test('over walSoftLimitBytes the checkpoint escalates to TRUNCATE and the WAL shrinks', async () => {
+  const { q, path } = await openTestQueue({ walSoftLimitBytes: 256 * 1024, checkpointEveryCommits: 1_000_000 });
+  const reports: CheckpointReport[] = [];
+  q.on('checkpoint', (r) => reports.push(r));
+  const big = 'w'.repeat(3_000);
+  for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 30 }, (_, j) => q.run(INSERT, ['s', `${big}${i}-${j}`])));
+  await q.checkpoint('passive'); // a barrier: the escalation ran before this request
+  const escalated = reports.find((r) => r.escalated);
+  expect(escalated).toMatchObject({ mode: 'truncate', reason: 'wal-limit', busy: false });
+  expect(escalated!.walBytesBefore).toBeGreaterThan(256 * 1024);
+  expect(escalated!.walBytesAfter).toBe(0);
+});
+
+test('a checkpoint that finds the database busy is reported, not thrown', async () => {
+  const { q, path } = await openTestQueue({ checkpointWaitMs: 50 });
+  await q.run(INSERT, ['s', 'a']);
+  const db = reader(path);
+  db.exec('BEGIN');
+  db.prepare('SELECT count(*) FROM messages').get(); // holds a snapshot that needs the WAL
+  await q.run(INSERT, ['s', 'b']);
+  const report = await q.checkpoint('truncate');
+  expect(report).toMatchObject({ mode: 'truncate', reason: 'request', busy: true });
+  db.exec('COMMIT');
+  const after = await q.checkpoint('truncate');
+  expect(after.busy).toBe(false);
+  expect(after.walBytesAfter).toBe(0);
+});
+
+test('close() ends with a TRUNCATE checkpoint: the WAL is empty afterwards', async () => {
+  const { q, path } = await openTestQueue();
+  const reports: CheckpointReport[] = [];
+  q.on('checkpoint', (r) => reports.push(r));
+  await Promise.all(Array.from({ length: 100 }, (_, i) => q.run(INSERT, ['s', `m${i}`])));
+  expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
+  await q.close();
+  expect(reports.at(-1)).toMatchObject({ mode: 'truncate', reason: 'close', busy: false, walBytesAfter: 0 });
+  expect(existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0).toBe(0);
+});
