@@ -5,6 +5,8 @@
  */
 export { handleTask } from './handle-task.js';
 export { WriterErrorCode } from './protocol.js';
+export { isWalResetBugAffected } from './sqlite-version-gate.js';
+export { jitteredDelay } from './busy-retry.js';
 export type {
   BindParams,
   BindValue,
