@@ -1,1 +1,73 @@
-export {};
+// `npm run bench`: runs the suites, prints tables, writes bench-results/{results.json,chart.svg}.
+//   --smoke   a seconds-long version (CI runs it so the harness never rots)
+//   --only    comma-separated suites: strategies, shapes, processes, wal, micro
+//   --docs    also rewrite docs/benchmarks.md and docs/benchmarks-chart.svg from this run
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { BenchContext } from './bench-context.js';
+import { judgeGoals } from './goals.js';
+import { throughputChartSvg } from './report/chart.js';
+import { benchmarksMarkdown } from './report/markdown.js';
+import { buildTables, renderConsole } from './report/tables.js';
+import type { BenchResults } from './results.js';
+import { callerShapes } from './suites/caller-shapes.js';
+import { commitStrategies } from './suites/commit-strategies.js';
+import { micro } from './suites/micro.js';
+import { multiProcess } from './suites/multi-process.js';
+import { walReader } from './suites/wal-reader.js';
+
+const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro'] as const;
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    docs: { type: 'boolean', default: false },
+    out: { type: 'string', default: join(repoRoot, 'bench-results') },
+  },
+});
+const only = values.only === undefined ? [...SUITES] : values.only.split(',').map((s) => s.trim());
+for (const s of only) {
+  if (!(SUITES as readonly string[]).includes(s)) throw new Error(`unknown suite ${JSON.stringify(s)}; known: ${SUITES.join(', ')}`);
+}
+const want = (s: (typeof SUITES)[number]): boolean => only.includes(s);
+
+const ctx = new BenchContext(values.smoke);
+const started = performance.now();
+ctx.progress(`litescribe bench${values.smoke ? ' (smoke)' : ''}: ${only.join(', ')} — files in ${ctx.dir}`);
+try {
+  const mem = new Database(':memory:');
+  const sqlite = mem.prepare('SELECT sqlite_version()').pluck().get() as string;
+  mem.close();
+  const partial: Omit<BenchResults, 'goals'> = {
+    startedAt: new Date().toISOString(),
+    machine: { cpus: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, sqlite },
+    smoke: values.smoke,
+    strategies: want('strategies') ? await commitStrategies(ctx) : [],
+    ...(want('shapes') ? await callerShapes(ctx) : { shapes: [], roundTrip: null }),
+    scenarios: want('processes') ? await multiProcess(ctx) : [],
+    walReader: want('wal') ? await walReader(ctx) : [],
+    micro: want('micro') ? await micro(ctx) : [],
+  };
+  const results: BenchResults = { ...partial, goals: judgeGoals(partial) };
+  const tables = buildTables(results);
+  const svg = await throughputChartSvg(results);
+  mkdirSync(values.out, { recursive: true });
+  writeFileSync(join(values.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(values.out, 'chart.svg'), svg);
+  process.stdout.write(`\n${renderConsole(tables)}\n\n`);
+  const seconds = (performance.now() - started) / 1000;
+  if (values.docs) {
+    writeFileSync(join(repoRoot, 'docs', 'benchmarks-chart.svg'), svg);
+    writeFileSync(join(repoRoot, 'docs', 'benchmarks.md'), benchmarksMarkdown(results, tables, seconds));
+    ctx.progress('wrote docs/benchmarks.md and docs/benchmarks-chart.svg');
+  }
+  ctx.progress(`done in ${seconds.toFixed(0)} s; raw results in ${join(values.out, 'results.json')}, chart in ${join(values.out, 'chart.svg')}`);
+} finally {
+  ctx.cleanup();
+}

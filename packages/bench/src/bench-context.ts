@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** What every suite gets: the run's size, fresh database files, and a progress line. */
+export class BenchContext {
+  readonly smoke: boolean;
+  readonly dir: string;
+  #files = 0;
+  readonly #started = performance.now();
+
+  constructor(smoke: boolean) {
+    this.smoke = smoke;
+    this.dir = mkdtempSync(join(tmpdir(), 'litescribe-bench-'));
+  }
+
+  /** Full-size count, or a twentieth of it in a smoke run. */
+  scale(n: number): number {
+    return this.smoke ? Math.max(50, Math.round(n / 20)) : n;
+  }
+
+  /** A path for a new database file in this run's temporary folder. */
+  freshFile(): string {
+    this.#files += 1;
+    return join(this.dir, `bench-${this.#files}.db`);
+  }
+
+  progress(message: string): void {
+    const t = ((performance.now() - this.#started) / 1000).toFixed(0).padStart(4);
+    process.stderr.write(`[${t}s] ${message}\n`);
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

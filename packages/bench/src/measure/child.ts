@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** A child Node process running one of the bench's children/ scripts. */
+export interface ChildRun {
+  /** Resolves with its stdout lines once it exits 0; rejects otherwise. */
+  readonly done: Promise<string[]>;
+  /** Resolves when a stdout line equal to `line` appears. */
+  readonly saw: (line: string) => Promise<void>;
+}
+
+export function runChild(script: string, args: readonly string[]): ChildRun {
+  const file = fileURLToPath(new URL(`../children/${script}`, import.meta.url));
+  const proc = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: Array<{ line: string; resolve: () => void }> = [];
+  let buf = '';
+  let stderr = '';
+  proc.stdout.setEncoding('utf8').on('data', (c: string) => {
+    buf += c;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    for (const l of parts) {
+      lines.push(l);
+      for (const w of waiters.filter((x) => x.line === l)) w.resolve();
+    }
+  });
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const done = new Promise<string[]>((resolve, reject) =>
+    proc.on('exit', (code) => (code === 0 ? resolve(lines) : reject(new Error(`${script} exited ${code}: ${stderr.slice(-2000)}`)))),
+  );
+  return {
+    done,
+    saw: (line) => (lines.includes(line) ? Promise.resolve() : new Promise((resolve) => waiters.push({ line, resolve }))),
+  };
+}

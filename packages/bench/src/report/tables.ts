@@ -1,0 +1,97 @@
+import Table from 'cli-table3';
+import type { BenchResults, StrategyResult } from '../results.js';
+
+const MiB = 1024 * 1024;
+const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** A rendered table: a title, a header row and body rows of strings. */
+export interface TableData {
+  readonly title: string;
+  readonly head: readonly string[];
+  readonly rows: ReadonlyArray<readonly string[]>;
+}
+
+function strategyRows(rows: readonly StrategyResult[], withRatio: boolean): string[][] {
+  return rows.map((r) => [
+    r.name,
+    r.synchronous,
+    fmt(r.opsPerSec),
+    ...(withRatio ? [r.ratioToLimit === undefined ? '' : `${r.ratioToLimit.toFixed(2)}x`] : []),
+    fmt(r.latency.p50, 3),
+    fmt(r.latency.p99, 2),
+    fmt(r.loopDelay.p99, 2),
+    fmt(r.loopDelay.max, 1),
+  ]);
+}
+
+/** Every table of a run, in report order. */
+export function buildTables(r: BenchResults): TableData[] {
+  const tables: TableData[] = [];
+  const latencyHead = ['op latency p50 ms', 'op latency p99 ms', 'loop delay p99 ms', 'loop delay max ms'];
+  tables.push({
+    title: 'Commit strategies (same rows, same run)',
+    head: ['strategy', 'sync', 'ops/s', 'vs raw limit', ...latencyHead],
+    rows: strategyRows(r.strategies, true),
+  });
+  tables.push({ title: 'Caller shapes (synchronous normal)', head: ['shape', 'sync', 'ops/s', ...latencyHead], rows: strategyRows(r.shapes, false) });
+  if (r.scenarios.length > 0) {
+    tables.push({
+      title: 'Many processes, one file (per-process worst / total)',
+      head: ['processes', 'variant', 'total ops/s', 'errors', 'worst p50 ms', 'worst p99 ms', 'worst max ms', 'longest freeze ms', 'WAL peak MiB'],
+      rows: r.scenarios.map((s) => [
+        String(s.processes),
+        s.variant === 'before' ? 'before: main-thread BEGIN IMMEDIATE, 30 s busy timeout' : 'after: litescribe',
+        fmt(s.opsPerSec),
+        String(s.totalErrors),
+        fmt(Math.max(...s.perProcess.map((p) => p.latency.p50)), 2),
+        fmt(Math.max(...s.perProcess.map((p) => p.latency.p99)), 1),
+        fmt(Math.max(...s.perProcess.map((p) => p.latency.max)), 0),
+        fmt(Math.max(...s.perProcess.map((p) => p.loopDelayMax)), 1),
+        fmt(s.walPeakBytes / MiB, 1),
+      ]),
+    });
+  }
+  if (r.walReader.length > 0) {
+    tables.push({
+      title: 'WAL under a reader that never lets go',
+      head: ['checkpoint policy', 'written MiB', 'soft limit MiB', 'WAL peak MiB', 'peak / limit', 'escalations', 'reader txns'],
+      rows: r.walReader.map((w) => [
+        w.policy,
+        fmt(w.bytesWritten / MiB, 1),
+        fmt(w.softLimitBytes / MiB, 1),
+        fmt(w.walPeakBytes / MiB, 1),
+        `${(w.walPeakBytes / w.softLimitBytes).toFixed(2)}x`,
+        String(w.escalations),
+        String(w.readerTransactions),
+      ]),
+    });
+  }
+  if (r.micro.length > 0) {
+    tables.push({
+      title: 'Where the time goes, per op (tinybench)',
+      head: ['step', 'thread', 'ns/op', '± %'],
+      rows: r.micro.map((m) => [m.name, m.thread, fmt(m.nsPerOp), fmt(m.rme, 1)]),
+    });
+  }
+  tables.push({ title: 'Goals', head: ['goal', 'measured', 'met'], rows: r.goals.map((g) => [g.goal, g.measured, g.met ? 'yes' : 'NO']) });
+  return tables;
+}
+
+/** Renders the tables for a terminal. */
+export function renderConsole(tables: readonly TableData[]): string {
+  return tables
+    .map((t) => {
+      const table = new Table({ head: [...t.head], style: { head: [], border: [] } });
+      for (const row of t.rows) table.push([...row]);
+      return `${t.title}\n${table.toString()}`;
+    })
+    .join('\n\n');
+}
+
+/** Renders the tables as Markdown. */
+export function renderMarkdown(tables: readonly TableData[]): string {
+  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+  return tables
+    .map((t) => [`### ${t.title}`, '', `| ${t.head.map(esc).join(' | ')} |`, `| ${t.head.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n'))
+    .join('\n\n');
+}

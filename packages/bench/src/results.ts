@@ -1,0 +1,73 @@
+import type { LatencySummary } from './measure/latency-recorder.js';
+import type { LoopDelaySummary } from './measure/loop-delay.js';
+
+/** One measured row of a throughput suite. */
+export interface StrategyResult {
+  readonly suite: string;
+  readonly name: string;
+  readonly synchronous: 'normal' | 'full';
+  readonly ops: number;
+  readonly seconds: number;
+  readonly opsPerSec: number;
+  readonly latency: LatencySummary;
+  readonly loopDelay: LoopDelaySummary;
+  /** opsPerSec over the raw one-transaction limit measured in the same run and mode. */
+  ratioToLimit?: number;
+  readonly note?: string;
+}
+
+/** One process of the multi-process scenario. */
+export interface ProcessResult {
+  readonly ops: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly latency: LatencySummary;
+  readonly loopDelayMax: number;
+  readonly firstError?: string;
+}
+
+export interface ScenarioResult {
+  readonly processes: number;
+  readonly variant: 'before' | 'after';
+  readonly perProcess: readonly ProcessResult[];
+  readonly walPeakBytes: number;
+  readonly totalOps: number;
+  readonly totalErrors: number;
+  readonly opsPerSec: number;
+}
+
+export interface WalReaderResult {
+  readonly policy: 'passive-only' | 'litescribe';
+  readonly softLimitBytes: number;
+  readonly bytesWritten: number;
+  readonly walPeakBytes: number;
+  readonly escalations: number;
+  readonly readerTransactions: number;
+}
+
+export interface MicroResult {
+  readonly name: string;
+  readonly thread: 'main' | 'writer';
+  readonly nsPerOp: number;
+  readonly rme: number;
+}
+
+/** Everything one run measured, as written to bench-results/results.json. */
+export interface BenchResults {
+  readonly startedAt: string;
+  readonly machine: { cpus: string; cores: number; memoryGiB: number; node: string; platform: string; sqlite: string };
+  readonly smoke: boolean;
+  readonly strategies: StrategyResult[];
+  readonly shapes: StrategyResult[];
+  readonly roundTrip: { readonly bareEchoP50Ms: number; readonly queueP50Ms: number; readonly ratio: number } | null;
+  readonly scenarios: ScenarioResult[];
+  readonly walReader: WalReaderResult[];
+  readonly micro: MicroResult[];
+  readonly goals: GoalResult[];
+}
+
+export interface GoalResult {
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean;
+}

@@ -1,0 +1,98 @@
+import { Worker } from 'node:worker_threads';
+import PQueue from 'p-queue';
+import { openWriteQueue } from '@litescribe/core';
+import type { BenchContext } from '../bench-context.js';
+import { driveOpenLoop } from '../measure/drivers.js';
+import type { Driven } from '../measure/drivers.js';
+import { LatencyRecorder } from '../measure/latency-recorder.js';
+import { withLoopDelay } from '../measure/loop-delay.js';
+import type { BenchResults, StrategyResult } from '../results.js';
+import { INSERT_SQL, SCHEMA, messageParams } from '../workload.js';
+
+function row(name: string, d: Driven, note?: string): StrategyResult {
+  return {
+    suite: 'caller-shapes',
+    name,
+    synchronous: 'normal',
+    ops: d.ops,
+    seconds: d.seconds,
+    opsPerSec: d.ops / d.seconds,
+    latency: d.latency,
+    loopDelay: d.loopDelay,
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+/**
+ * Suite 2: how callers use the queue. Fire-and-forget bulk; 64 concurrent callers each awaiting its
+ * own write; one caller awaiting each write in turn, beside a bare postMessage echo measured in the
+ * same run, so the queue's own cost per round trip is visible.
+ */
+export async function callerShapes(ctx: BenchContext): Promise<{ shapes: StrategyResult[]; roundTrip: BenchResults['roundTrip'] }> {
+  const shapes: StrategyResult[] = [];
+
+  ctx.progress('caller shapes: fire-and-forget');
+  let q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
+  shapes.push(row('fire-and-forget', await driveOpenLoop(ctx.scale(200_000), 1000, 65_536, (i) => q.run(INSERT_SQL, messageParams(i)))));
+  await q.close();
+
+  ctx.progress('caller shapes: 64 concurrent callers, each awaiting its write');
+  q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
+  const n64 = ctx.scale(100_000);
+  const callers = new PQueue({ concurrency: 64 });
+  const lat64 = new LatencyRecorder();
+  const started = performance.now();
+  const { loopDelay } = await withLoopDelay(async () => {
+    for (let i = 0; i < n64; i++) {
+      void callers.add(async () => {
+        const t0 = performance.now();
+        await q.run(INSERT_SQL, messageParams(i));
+        lat64.recordMs(performance.now() - t0);
+      });
+      if (i % 1000 === 999) await callers.onSizeLessThan(1000);
+    }
+    await callers.onIdle();
+  });
+  shapes.push(row('64 concurrent callers', { ops: n64, seconds: (performance.now() - started) / 1000, latency: lat64.summary(), loopDelay }));
+  await q.close();
+
+  ctx.progress('caller shapes: one caller awaiting each write, and a bare thread round trip');
+  const nSeq = ctx.scale(5_000);
+  const echo = await bareEcho(nSeq);
+  q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
+  const latSeq = new LatencyRecorder();
+  const t1 = performance.now();
+  const seq = await withLoopDelay(async () => {
+    for (let i = 0; i < nSeq; i++) {
+      const t0 = performance.now();
+      await q.run(INSERT_SQL, messageParams(i));
+      latSeq.recordMs(performance.now() - t0);
+    }
+  });
+  await q.close();
+  const seqRow = row('1 caller awaiting each write', { ops: nSeq, seconds: (performance.now() - t1) / 1000, latency: latSeq.summary(), loopDelay: seq.loopDelay });
+  shapes.push(seqRow);
+  shapes.push({ ...row('bare postMessage echo (no SQLite)', { ops: nSeq, seconds: echo.seconds, latency: echo.latency.summary(), loopDelay: { p99: 0, max: 0 } }) });
+  const bareEchoP50Ms = echo.latency.summary().p50;
+  return { shapes, roundTrip: { bareEchoP50Ms, queueP50Ms: seqRow.latency.p50, ratio: seqRow.latency.p50 / bareEchoP50Ms } };
+}
+
+async function bareEcho(n: number): Promise<{ latency: LatencyRecorder; seconds: number }> {
+  const worker = new Worker(new URL('../children/echo-worker.js', import.meta.url));
+  const latency = new LatencyRecorder();
+  const roundTrip = (m: unknown): Promise<unknown> => new Promise((resolve) => {
+    worker.once('message', resolve);
+    worker.postMessage(m);
+  });
+  for (let i = 0; i < 200; i++) await roundTrip(i); // warm up
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    // The same payload a lone run() carries: one op with ~200 bytes of parameters.
+    await roundTrip({ kind: 'batch', ops: [{ kind: 'run', sql: INSERT_SQL, params: messageParams(i) }] });
+    latency.recordMs(performance.now() - t0);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await worker.terminate();
+  return { latency, seconds };
+}

@@ -1,0 +1,108 @@
+import Database from 'better-sqlite3';
+import sqlite3 from 'sqlite3';
+import { openWriteQueue } from '@litescribe/core';
+import type { BenchContext } from '../bench-context.js';
+import { drivePaced, driveOpenLoop, driveSync } from '../measure/drivers.js';
+import type { Driven } from '../measure/drivers.js';
+import type { StrategyResult } from '../results.js';
+import { INSERT_SQL, SCHEMA, messageParams } from '../workload.js';
+
+type Sync = 'normal' | 'full';
+
+function openRaw(path: string, sync: Sync): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${sync}`);
+  db.exec(SCHEMA);
+  return db;
+}
+
+function row(name: string, sync: Sync, d: Driven, note?: string): StrategyResult {
+  return {
+    suite: 'commit-strategies',
+    name,
+    synchronous: sync,
+    ops: d.ops,
+    seconds: d.seconds,
+    opsPerSec: d.ops / d.seconds,
+    latency: d.latency,
+    loopDelay: d.loopDelay,
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+/**
+ * Suite 1: the same rows written by each commit strategy, in one run, for synchronous NORMAL and
+ * FULL. Every row gets a fresh file. Ratios are to the raw one-transaction-per-1000-rows limit
+ * measured just before, in the same mode.
+ */
+export async function commitStrategies(ctx: BenchContext): Promise<StrategyResult[]> {
+  const results: StrategyResult[] = [];
+  for (const sync of ['normal', 'full'] as const) {
+    const slow = sync === 'full';
+    const perWrite = ctx.scale(slow ? 3_000 : 30_000);
+    const bulk = ctx.scale(200_000);
+
+    ctx.progress(`commit strategies (${sync}): raw, one transaction per 1000 rows`);
+    const limitDb = openRaw(ctx.freshFile(), sync);
+    const insertL = limitDb.prepare(INSERT_SQL);
+    const limit = row('raw better-sqlite3, 1 tx / 1000 rows (limit)', sync, await driveSync(bulk, 1000, (i) => {
+      if (i % 1000 === 0) limitDb.exec('BEGIN');
+      insertL.run(...messageParams(i));
+      if (i % 1000 === 999 || i === bulk - 1) {
+        limitDb.exec('COMMIT');
+        return true;
+      }
+      return false;
+    }));
+    limitDb.close();
+    results.push(limit);
+
+    ctx.progress(`commit strategies (${sync}): raw, autocommit per write`);
+    const autoDb = openRaw(ctx.freshFile(), sync);
+    const insertA = autoDb.prepare(INSERT_SQL);
+    results.push(row('raw better-sqlite3, autocommit per write', sync, await driveSync(perWrite, 500, (i) => {
+      insertA.run(...messageParams(i));
+      return true;
+    })));
+    autoDb.close();
+
+    for (const maxBatchOps of [1, 64, 512, 4096]) {
+      const n = maxBatchOps === 1 ? perWrite : bulk;
+      ctx.progress(`commit strategies (${sync}): litescribe maxBatchOps ${maxBatchOps}`);
+      const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, synchronous: sync, maxBatchOps });
+      const d = await driveOpenLoop(n, 1000, 65_536, (i) => q.run(INSERT_SQL, messageParams(i)));
+      await q.close();
+      results.push(row(maxBatchOps === 1 ? 'litescribe, maxBatchOps 1 (per-write commits)' : `litescribe batched, maxBatchOps ${maxBatchOps}`, sync, d));
+    }
+
+    ctx.progress(`commit strategies (${sync}): node-sqlite3 (libuv pool), autocommit per write`);
+    results.push(row('node-sqlite3, autocommit per write', sync, await nodeSqlite3(ctx.freshFile(), sync, perWrite)));
+  }
+
+  // The responsiveness goal: batched litescribe paced at half of its measured peak.
+  const peak = results.find((r) => r.synchronous === 'normal' && r.name === 'litescribe batched, maxBatchOps 512')!;
+  const rate = Math.round(peak.opsPerSec / 2);
+  ctx.progress(`commit strategies (normal): litescribe batched at half of peak (${rate} ops/s)`);
+  const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
+  const paced = await drivePaced(rate, ctx.smoke ? 0.5 : 3, (i) => q.run(INSERT_SQL, messageParams(i)));
+  await q.close();
+  results.push(row('litescribe batched, paced at 50% of peak', 'normal', paced, `${rate} ops/s offered`));
+
+  for (const r of results) {
+    const limit = results.find((l) => l.synchronous === r.synchronous && l.name.endsWith('(limit)'))!;
+    r.ratioToLimit = r.opsPerSec / limit.opsPerSec;
+  }
+  return results;
+}
+
+async function nodeSqlite3(path: string, sync: Sync, n: number): Promise<Driven> {
+  const db = new sqlite3.Database(path);
+  const exec = (sql: string): Promise<void> => new Promise((res, rej) => db.exec(sql, (err) => (err ? rej(err) : res())));
+  await exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync}; ${SCHEMA}`);
+  const stmt = db.prepare(INSERT_SQL);
+  const d = await driveOpenLoop(n, 1000, 65_536, (i) => new Promise<void>((res, rej) => stmt.run(messageParams(i), (err: Error | null) => (err ? rej(err) : res()))));
+  await new Promise<void>((res) => stmt.finalize(() => db.close(() => res())));
+  return d;
+}
+

@@ -1,0 +1,59 @@
+import Database from 'better-sqlite3';
+import { Bench } from 'tinybench';
+import { openWriteQueue } from '@litescribe/core';
+import type { BenchContext } from '../bench-context.js';
+import type { MicroResult } from '../results.js';
+import { INSERT_SQL, SCHEMA, messageParams } from '../workload.js';
+
+const PER_ITERATION = 1000;
+
+/**
+ * In-process micro-benchmarks (tinybench): where the microseconds of one queued write go, and on
+ * which thread. Each iteration handles 1000 ops; figures are per op.
+ */
+export async function micro(ctx: BenchContext): Promise<MicroResult[]> {
+  ctx.progress('micro-benchmarks (tinybench): cost per op on each thread');
+  const params = Array.from({ length: PER_ITERATION }, (_, i) => messageParams(i));
+  const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, maxQueue: 1 << 20 });
+  const raw = new Database(ctx.freshFile());
+  raw.pragma('journal_mode = WAL');
+  raw.exec(SCHEMA);
+  const insert = raw.prepare(INSERT_SQL);
+  const batchMessage = { kind: 'batch', ops: params.map((p) => ({ kind: 'run', sql: INSERT_SQL, params: p })) };
+  const outcomes = params.map((_, i) => ({ ok: true, value: { changes: 1, lastInsertRowid: i } }));
+
+  const bench = new Bench({ time: ctx.smoke ? 100 : 600, warmupTime: ctx.smoke ? 20 : 100 });
+  let pending: Array<Promise<unknown>> = [];
+  bench
+    .add('main: run() call — validate, copy params, enqueue', () => {
+      for (let i = 0; i < PER_ITERATION; i++) pending.push(q.run(INSERT_SQL, params[i]));
+    }, {
+      // Draining is not part of the call's cost: the writer does it on its own thread.
+      afterEach: async () => {
+        await Promise.all(pending);
+        pending = [];
+      },
+    })
+    .add('thread hop: structured clone of the batch message and its reply', () => {
+      structuredClone(batchMessage);
+      structuredClone(outcomes);
+    })
+    .add('writer: one INSERT inside an open transaction (better-sqlite3)', () => {
+      raw.exec('BEGIN');
+      for (let i = 0; i < PER_ITERATION; i++) insert.run(...params[i]!);
+      raw.exec('COMMIT');
+    });
+  await bench.run();
+  await q.close();
+  raw.close();
+  return bench.tasks.map((task) => {
+    const r = task.result;
+    if (r.state !== 'completed') throw new Error(`micro-benchmark ${task.name} did not complete: ${r.state}`);
+    return {
+      name: task.name,
+      thread: task.name.startsWith('writer') ? 'writer' : 'main',
+      nsPerOp: (r.latency.mean * 1e6) / PER_ITERATION,
+      rme: r.latency.rme,
+    } satisfies MicroResult;
+  });
+}

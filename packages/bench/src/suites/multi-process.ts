@@ -1,0 +1,52 @@
+import Database from 'better-sqlite3';
+import type { BenchContext } from '../bench-context.js';
+import { runChild } from '../measure/child.js';
+import { WalWatch } from '../measure/wal-watch.js';
+import type { ProcessResult, ScenarioResult } from '../results.js';
+import { SCHEMA } from '../workload.js';
+
+const SESSIONS = 'CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, message_count INTEGER NOT NULL DEFAULT 0);';
+
+/**
+ * Suite 3, the seed's scenario: P processes share one file, each appending messages to its own
+ * session with short think times. "before" is plain better-sqlite3 on each main thread with
+ * BEGIN IMMEDIATE and a 30 s busy timeout; "after" is a litescribe queue in each process.
+ */
+export async function multiProcess(ctx: BenchContext): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  const durationMs = ctx.smoke ? 1_000 : 4_000;
+  const thinkMs = 5;
+  for (const processes of ctx.smoke ? [4] : [8, 16]) {
+    for (const variant of ['before', 'after'] as const) {
+      ctx.progress(`multi-process: ${processes} processes, ${variant} (${durationMs / 1000} s)`);
+      const path = ctx.freshFile();
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.exec(SCHEMA + SESSIONS);
+      db.close();
+      const startAt = Date.now() + 1_000 + processes * 150; // every child is loaded before the start
+      const wal = new WalWatch(path, 20);
+      const children = Array.from({ length: processes }, (_, id) =>
+        runChild('scenario-writer.js', [variant, path, String(startAt), String(durationMs), String(thinkMs), String(id)]).done,
+      );
+      const outputs = await Promise.all(children);
+      const walPeakBytes = wal.stop();
+      const perProcess = outputs.map((lines) => JSON.parse(lines.find((l) => l.startsWith('{'))!) as ProcessResult);
+      const check = new Database(path, { readonly: true });
+      const rows = check.prepare('SELECT count(*) FROM messages').pluck().get() as number;
+      check.close();
+      const totalOps = perProcess.reduce((s, p) => s + p.ops, 0);
+      if (rows !== totalOps) throw new Error(`multi-process ${variant}: ${totalOps} acknowledged writes but ${rows} rows in the file`);
+      results.push({
+        processes,
+        variant,
+        perProcess,
+        walPeakBytes,
+        totalOps,
+        totalErrors: perProcess.reduce((s, p) => s + p.errors, 0),
+        opsPerSec: totalOps / Math.max(...perProcess.map((p) => p.seconds)),
+      });
+    }
+  }
+  return results;
+}

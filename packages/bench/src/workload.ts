@@ -1,0 +1,24 @@
+/**
+ * The rows every suite writes: one message of an agent's transcript, about 200 bytes, the same
+ * shape throughout so figures compare.
+ */
+export const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    timestamp REAL NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS idx_messages_session ON messages(session_id, timestamp);`;
+
+export const INSERT_SQL = 'INSERT INTO messages(session_id, role, content, timestamp) VALUES (?, ?, ?, ?)';
+
+const WORDS = 'the agent read the file and proposed a patch to fix the failing test then ran the suite again'.split(' ');
+
+/** Parameters for message number `i`: ~200 bytes of row data. */
+export function messageParams(i: number, session = `sess-${i % 64}`): [string, string, string, number] {
+  let content = '';
+  for (let w = i; content.length < 160; w = (w * 31 + 7) % 997) content += `${WORDS[w % WORDS.length]} `;
+  return [session, i % 3 === 0 ? 'assistant' : 'user', content, Date.now() / 1000];
+}
