@@ -22,3 +22,13 @@ export function messageParams(i: number, session = `sess-${i % 64}`): [string, s
   for (let w = i; content.length < 160; w = (w * 31 + 7) % 997) content += `${WORDS[w % WORDS.length]} `;
   return [session, i % 3 === 0 ? 'assistant' : 'user', content, Date.now() / 1000];
 }
+
+const POOL = Array.from({ length: 4096 }, (_, i) => messageParams(i));
+
+/**
+ * Pre-built parameters for message `i` (a pool of 4096 distinct rows), so that building rows costs
+ * the same nothing for every strategy and the figures measure writing, not string building.
+ */
+export function pooledParams(i: number): [string, string, string, number] {
+  return POOL[i & 4095]!;
+}

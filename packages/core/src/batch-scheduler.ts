@@ -1,8 +1,9 @@
-import type { CheckpointMode, CheckpointReport, OpMessage, WriterReply } from '@litescribe/writer-worker';
+import type { BatchTask, BindParams, CheckpointMode, CheckpointReport, OpMessage, WriterReply } from '@litescribe/writer-worker';
 import { QueueClosedError, QueueFullError, WorkerExitedError, errorFromData } from './errors.js';
 import { OpFifo } from './op-fifo.js';
 import type { ResolvedOptions } from './options.js';
 import type { StatsRecorder } from './queue-stats.js';
+import { MAX_TASKS_IN_FLIGHT } from './writer-thread.js';
 import type { WriterThread } from './writer-thread.js';
 
 const enum OpState {
@@ -42,7 +43,7 @@ export interface SchedulerHooks {
 
 /**
  * Group commit on the main thread's side: holds operations in arrival order and sends them to the
- * writer as batches, one task at a time.
+ * writer as batches, at most two tasks at a time (one running, one waiting behind it in the writer).
  *
  * No timer decides when a batch goes. Whatever arrived while the writer was busy becomes the next
  * batch (up to `maxBatchOps` and `maxBatchBytes`); a lone operation on an idle writer goes out in
@@ -60,9 +61,12 @@ export class BatchScheduler {
   #waitingCount = 0;
   /** Queued plus in-flight operations: what `maxQueue` bounds. */
   #depth = 0;
-  #inFlight: PendingOp[] | null = null;
-  /** A task (batch or checkpoint) is with the writer. */
-  #busy = false;
+  /** Batches with the writer, oldest first (it answers them in order). */
+  readonly #inFlight: PendingOp[][] = [];
+  /** Tasks (batches and checkpoints) with the writer. */
+  #tasksInFlight = 0;
+  /** The cause of the last writer crash seen, so one crash that fails two tasks counts once. */
+  #lastCrash: unknown = undefined;
   #stopped = false;
   /** destroy() ran: replies still arriving for abandoned tasks are ignored. */
   #aborted = false;
@@ -178,7 +182,7 @@ export class BatchScheduler {
       if (op.state === OpState.Waiting || op.state === OpState.Queued) this.#settle(op, false, reason);
     }
     const lost = new WorkerExitedError('the queue was destroyed while this operation was with the writer; whether it committed is unknown', { cause: reason });
-    for (const op of this.#inFlight ?? []) if (op.state === OpState.Sent) this.#settle(op, false, lost);
+    for (const batch of this.#inFlight) for (const op of batch) if (op.state === OpState.Sent) this.#settle(op, false, lost);
     for (const req of this.#checkpointRequests.splice(0)) req.reject(reason);
     this.#depth = 0;
     this.#waitingCount = 0;
@@ -196,21 +200,22 @@ export class BatchScheduler {
   }
 
   #pump(): void {
-    if (this.#busy || this.#stopped) return;
-    const request = this.#checkpointRequests.shift();
-    if (request !== undefined) {
-      this.#sendCheckpoint(request);
-    } else if (this.#walOverLimit || this.#commitsSinceCheckpoint >= this.#opts.checkpointEveryCommits) {
-      this.#sendCheckpoint(null);
-    } else if (!this.#sendBatch()) {
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    while (!this.#stopped && this.#tasksInFlight < MAX_TASKS_IN_FLIGHT) {
+      const request = this.#checkpointRequests.shift();
+      if (request !== undefined) {
+        this.#sendCheckpoint(request);
+      } else if (this.#walOverLimit || this.#commitsSinceCheckpoint >= this.#opts.checkpointEveryCommits) {
+        this.#sendCheckpoint(null);
+      } else if (!this.#sendBatch()) {
+        break;
+      }
     }
+    if (this.#tasksInFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   #sendBatch(): boolean {
     const { maxBatchOps, maxBatchBytes } = this.#opts;
     const ops: PendingOp[] = [];
-    const msgs: OpMessage[] = [];
     let bytes = 0;
     while (ops.length < maxBatchOps) {
       const op = this.#queued.peek();
@@ -224,13 +229,12 @@ export class BatchScheduler {
       op.state = OpState.Sent;
       if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
       ops.push(op);
-      msgs.push(op.msg);
       bytes += op.bytes;
     }
     if (ops.length === 0) return false;
-    this.#busy = true;
-    this.#inFlight = ops;
-    this.#thread.run({ kind: 'batch', ops: msgs }).then(
+    this.#tasksInFlight += 1;
+    this.#inFlight.push(ops);
+    this.#thread.run(toBatchTask(ops)).then(
       (reply) => this.#onBatchReply(ops, reply),
       (err: unknown) => this.#onBatchReply(ops, null, err),
     );
@@ -239,8 +243,8 @@ export class BatchScheduler {
 
   #onBatchReply(ops: PendingOp[], reply: WriterReply | null, lostWith?: unknown): void {
     if (this.#aborted) return;
-    this.#busy = false;
-    this.#inFlight = null;
+    this.#tasksInFlight -= 1;
+    this.#inFlight.splice(this.#inFlight.indexOf(ops), 1);
     this.#depth -= ops.length;
     let failure: unknown = lostWith;
     if (reply?.kind === 'batch-done') {
@@ -257,36 +261,33 @@ export class BatchScheduler {
     } else if (reply !== null) {
       failure = new Error(`writer answered a batch with ${reply.kind}`);
     }
-    if (failure instanceof WorkerExitedError && !this.#stopped) {
-      this.#stats.writerRestarts += 1;
-      this.#hooks.onError(failure);
-    }
+    if (failure instanceof WorkerExitedError) this.#noteCrash(failure);
     this.#admitWaiting();
-    // Send the next batch before settling this one, so the writer works while promises resolve.
+    // Queue the next batch before settling this one, so the writer has work while promises resolve.
     this.#pump();
     const now = performance.now();
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      if (op.state !== OpState.Sent) continue; // already rejected by destroy()
-      this.#stats.recordLatency(now - op.enqueuedAt);
-      if (reply?.kind !== 'batch-done') {
-        this.#settle(op, false, failure);
-        continue;
+    for (const op of ops) this.#stats.recordLatency(now - op.enqueuedAt);
+    if (reply?.kind === 'batch-done') {
+      // Errors and non-run values first (sparse), then every remaining op is a committed run.
+      for (const [i, error] of reply.errors) this.#settle(ops[i]!, false, errorFromData(error));
+      for (const [i, value] of reply.values) this.#settle(ops[i]!, true, value);
+      const { changes, rowids } = reply;
+      for (let i = 0; i < ops.length; i++) {
+        if (ops[i]!.state === OpState.Sent) this.#settle(ops[i]!, true, { changes: changes[i]!, lastInsertRowid: rowids[i]! });
       }
-      const outcome = reply.outcomes[i]!;
-      if (outcome.ok) this.#settle(op, true, outcome.value);
-      else this.#settle(op, false, errorFromData(outcome.error));
+    } else {
+      for (const op of ops) this.#settle(op, false, failure);
     }
     this.#checkFlush();
   }
 
   #sendCheckpoint(request: CheckpointRequest | null): void {
-    this.#busy = true;
+    this.#tasksInFlight += 1;
     this.#commitsSinceCheckpoint = 0;
     this.#walOverLimit = false;
     const done = (reply: WriterReply | null, lostWith?: unknown): void => {
       if (this.#aborted) return;
-      this.#busy = false;
+      this.#tasksInFlight -= 1;
       let failure: unknown = lostWith;
       if (reply?.kind === 'checkpointed') {
         for (const report of reply.reports) {
@@ -297,9 +298,9 @@ export class BatchScheduler {
         request?.resolve(reply.reports[reply.reports.length - 1]!);
       } else {
         failure ??= reply?.kind === 'failed' ? errorFromData(reply.error) : new Error(`writer answered a checkpoint with ${reply?.kind}`);
-        if (failure instanceof WorkerExitedError && !this.#stopped) this.#stats.writerRestarts += 1;
         if (request !== null) request.reject(failure);
-        else if (!this.#stopped) this.#hooks.onError(failure as Error);
+        if (failure instanceof WorkerExitedError) this.#noteCrash(failure);
+        else if (request === null && !this.#stopped) this.#hooks.onError(failure as Error);
       }
       this.#pump();
     };
@@ -319,6 +320,7 @@ export class BatchScheduler {
   }
 
   #settle(op: PendingOp, ok: boolean, value: unknown): void {
+    if (op.state === OpState.Settled) return; // e.g. already rejected by destroy()
     op.state = OpState.Settled;
     if (ok) {
       this.#stats.opsCommitted += 1;
@@ -345,9 +347,17 @@ export class BatchScheduler {
     if (admitted) this.#schedulePump();
   }
 
+  /** Counts a writer crash once (it fails every task the writer had) and reports it. */
+  #noteCrash(err: WorkerExitedError): void {
+    if (this.#stopped || err.cause === this.#lastCrash) return;
+    this.#lastCrash = err.cause;
+    this.#stats.writerRestarts += 1;
+    this.#hooks.onError(err);
+  }
+
   /** Sequence number of the oldest operation not yet settled, or Infinity. */
   #oldestUnsettled(): number {
-    for (const op of this.#inFlight ?? []) if (op.state === OpState.Sent) return op.seq;
+    for (const batch of this.#inFlight) for (const op of batch) if (op.state === OpState.Sent) return op.seq;
     for (const fifo of [this.#queued, this.#waiting]) {
       for (let op = fifo.peek(); op !== undefined; op = fifo.peek()) {
         if (op.state === OpState.Queued || op.state === OpState.Waiting) return op.seq;
@@ -364,6 +374,31 @@ export class BatchScheduler {
   }
 
   #isIdle(): boolean {
-    return !this.#busy && this.#checkpointRequests.length === 0 && this.#oldestUnsettled() === Number.POSITIVE_INFINITY;
+    return this.#tasksInFlight === 0 && this.#checkpointRequests.length === 0 && this.#oldestUnsettled() === Number.POSITIVE_INFINITY;
   }
+}
+
+/** Lays a batch out the way the writer takes it: plain `run` ops as columns, distinct SQL once. */
+function toBatchTask(ops: readonly PendingOp[]): BatchTask {
+  const sql: string[] = [];
+  const sqlIds = new Map<string, number>();
+  const sqlIndex = new Int32Array(ops.length);
+  const params: Array<BindParams | undefined> = new Array<BindParams | undefined>(ops.length);
+  const complex: Array<readonly [number, OpMessage]> = [];
+  for (let i = 0; i < ops.length; i++) {
+    const msg = ops[i]!.msg;
+    if (msg.kind === 'run') {
+      let id = sqlIds.get(msg.sql);
+      if (id === undefined) {
+        id = sql.push(msg.sql) - 1;
+        sqlIds.set(msg.sql, id);
+      }
+      sqlIndex[i] = id;
+      params[i] = msg.params;
+    } else {
+      sqlIndex[i] = -1;
+      complex.push([i, msg]);
+    }
+  }
+  return { kind: 'batch', count: ops.length, sql, sqlIndex, params, complex };
 }

@@ -8,13 +8,15 @@ import { InvalidParamsError, WorkerExitedError } from './errors.js';
 // main thread must not load better-sqlite3).
 const WRITER_ENTRY = createRequire(import.meta.url).resolve('@litescribe/writer-worker');
 
+/** Tasks handed to the writer at once: one running, one waiting behind it. */
+export const MAX_TASKS_IN_FLIGHT = 2;
+
 /**
- * The writer thread, run by piscina with exactly one worker and one task at a time.
+ * The writer thread, run by piscina with exactly one worker.
  *
  * piscina gives the lifecycle: it starts the thread, rejects the running task if the thread dies and
  * starts a replacement for the tasks still queued, and unrefs an idle thread so an open queue does
- * not keep a finished process alive. One task at a time matters: the handler awaits during lock
- * retries, and two batches interleaved on one connection would share a transaction.
+ * not keep a finished process alive.
  */
 export class WriterThread {
   readonly #pool: Piscina<WriterTask, WriterReply>;
@@ -27,7 +29,9 @@ export class WriterThread {
       name: 'handleTask',
       minThreads: 1,
       maxThreads: 1,
-      concurrentTasksPerWorker: 1,
+      // Two tasks with the worker: it runs them one after another (see handleTask), and the second
+      // is already there when the first ends, so the writer does not wait on this thread's event loop.
+      concurrentTasksPerWorker: MAX_TASKS_IN_FLIGHT,
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: config,
       recordTiming: false,

@@ -1,13 +1,12 @@
 import { deserialize } from 'node:v8';
+import type { Statement } from 'better-sqlite3';
 import { BusyDeadlineError, retryWhileBusy } from './busy-retry.js';
 import type { BusyRetryPolicy } from './busy-retry.js';
 import { isBatchFatalCode, toErrorData } from './error-data.js';
 import { WriterErrorCode } from './protocol.js';
-import type { BindParams, ErrorData, OpMessage, OpOutcome, RunResult, WriterReply } from './protocol.js';
+import type { BatchDone, BatchTask, BindParams, ErrorData, OpMessage, RunResult } from './protocol.js';
 import { WriterError } from './writer-connection.js';
 import type { WriterConnection } from './writer-connection.js';
-
-type BatchDone = Extract<WriterReply, { kind: 'batch-done' }>;
 
 /** Raised inside the op loop when the whole transaction must be abandoned. */
 class BatchAbort {
@@ -25,41 +24,83 @@ class BatchAbort {
  * run inside a SAVEPOINT so a failure part-way leaves nothing of them behind. An error that may end
  * the whole transaction (SQLITE_FULL, IOERR, …) rolls the batch back and every op is reported failed.
  */
-export async function runBatch(conn: WriterConnection, ops: readonly OpMessage[], retry: BusyRetryPolicy): Promise<BatchDone> {
-  let retries = 0;
+export async function runBatch(conn: WriterConnection, task: BatchTask, retry: BusyRetryPolicy): Promise<BatchDone> {
+  const { count } = task;
+  const changes = new Float64Array(count);
+  const rowids = new Float64Array(count);
+  const values: Array<[number, unknown]> = [];
+  const errors: Array<[number, ErrorData]> = [];
+  let busyRetries = 0;
   let lockWaitMs = 0;
+  const failAll = (error: (i: number) => ErrorData): BatchDone => ({
+    kind: 'batch-done',
+    committed: false,
+    changes,
+    rowids,
+    values: [],
+    errors: Array.from({ length: count }, (_, i) => [i, error(i)] as const),
+    busyRetries,
+    lockWaitMs,
+    walBytes: conn.walBytes(),
+  });
+
   try {
     const begun = await retryWhileBusy(() => conn.begin.run(), retry);
-    retries = begun.retries;
+    busyRetries = begun.retries;
     lockWaitMs = begun.waitedMs;
   } catch (err) {
     if (err instanceof BusyDeadlineError) {
-      retries = err.retries;
+      busyRetries = err.retries;
       lockWaitMs = err.waitedMs;
     }
     const error = toErrorData(err);
-    return { kind: 'batch-done', outcomes: ops.map(() => ({ ok: false, error })), committed: false, busyRetries: retries, lockWaitMs, walBytes: conn.walBytes() };
+    return failAll(() => error);
   }
 
-  const outcomes: OpOutcome[] = new Array<OpOutcome>(ops.length);
   try {
-    for (let i = 0; i < ops.length; i++) {
-      outcomes[i] = runOp(conn, ops[i]!, i);
+    // Prepare (or fetch) each distinct statement once per batch, not once per op.
+    const statements: Array<Statement | PreparedError> = task.sql.map((sql) => {
+      try {
+        return conn.statements.get(sql);
+      } catch (err) {
+        return new PreparedError(toErrorData(err));
+      }
+    });
+    const complex = new Map(task.complex);
+    for (let i = 0; i < count; i++) {
+      const sqlIndex = task.sqlIndex[i]!;
+      try {
+        if (sqlIndex >= 0) {
+          const stmt = statements[sqlIndex]!;
+          if (stmt instanceof PreparedError) throw stmt;
+          const r = runStatement(stmt, task.params[i]);
+          changes[i] = r.changes;
+          rowids[i] = Number(r.lastInsertRowid);
+        } else {
+          values.push([i, runComplex(conn, complex.get(i)!)]);
+        }
+      } catch (err) {
+        const op = complex.get(i);
+        const error = err instanceof PreparedError ? err.data : toErrorData(err, op?.kind === 'call' ? { procedure: op.name } : undefined);
+        if (isBatchFatalCode(error.code)) throw new BatchAbort(i, error);
+        if (!conn.db.inTransaction) throw new BatchAbort(i, transactionLost(error.message));
+        errors.push([i, error]);
+        continue;
+      }
+      if (!conn.db.inTransaction) throw new BatchAbort(i, transactionLost(null));
     }
     conn.commit.run();
   } catch (err) {
     const abort = err instanceof BatchAbort ? err : new BatchAbort(-1, toErrorData(err));
     if (conn.db.inTransaction) conn.rollback.run();
-    return {
-      kind: 'batch-done',
-      outcomes: ops.map((_, i) => ({ ok: false, error: i === abort.opIndex ? abort.error : rolledBack(abort) })),
-      committed: false,
-      busyRetries: retries,
-      lockWaitMs,
-      walBytes: conn.walBytes(),
-    };
+    return failAll((i) => (i === abort.opIndex ? abort.error : rolledBack(abort)));
   }
-  return { kind: 'batch-done', outcomes, committed: true, busyRetries: retries, lockWaitMs, walBytes: conn.walBytes() };
+  return { kind: 'batch-done', committed: true, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes: conn.walBytes() };
+}
+
+/** A statement that failed to prepare: each op using it fails with the same error. */
+class PreparedError {
+  constructor(readonly data: ErrorData) {}
 }
 
 function rolledBack(abort: BatchAbort): ErrorData {
@@ -72,32 +113,6 @@ function rolledBack(abort: BatchAbort): ErrorData {
   };
 }
 
-function runOp(conn: WriterConnection, op: OpMessage, index: number): OpOutcome {
-  let outcome: OpOutcome;
-  try {
-    switch (op.kind) {
-      case 'run':
-        outcome = { ok: true, value: runStatement(conn, op.sql, op.params) };
-        break;
-      case 'batch':
-        outcome = { ok: true, value: inSavepoint(conn, () => op.statements.map((s) => runStatement(conn, s.sql, s.params))) };
-        break;
-      case 'call':
-        outcome = { ok: true, value: inSavepoint(conn, () => callProcedure(conn, op.name, op.args)) };
-        break;
-      default:
-        throw new Error(`unknown op kind: ${JSON.stringify((op as { kind: unknown }).kind)}`);
-    }
-  } catch (err) {
-    const error = toErrorData(err, op.kind === 'call' ? { procedure: op.name } : undefined);
-    if (isBatchFatalCode(error.code)) throw new BatchAbort(index, error);
-    if (!conn.db.inTransaction) throw new BatchAbort(index, transactionLost(error.message));
-    return { ok: false, error };
-  }
-  if (!conn.db.inTransaction) throw new BatchAbort(index, transactionLost(null));
-  return outcome;
-}
-
 /** A procedure ran COMMIT or ROLLBACK itself: what became of the batch's other ops is not ours to say. */
 function transactionLost(detail: string | null): ErrorData {
   return {
@@ -107,8 +122,20 @@ function transactionLost(detail: string | null): ErrorData {
   };
 }
 
-function runStatement(conn: WriterConnection, sql: string, params: BindParams | undefined): RunResult {
-  const stmt = conn.statements.get(sql);
+function runComplex(conn: WriterConnection, op: OpMessage): unknown {
+  switch (op.kind) {
+    case 'run':
+      return runStatement(conn.statements.get(op.sql), op.params);
+    case 'batch':
+      return inSavepoint(conn, () => op.statements.map((s) => runStatement(conn.statements.get(s.sql), s.params)));
+    case 'call':
+      return inSavepoint(conn, () => callProcedure(conn, op.name, op.args));
+    default:
+      throw new Error(`unknown op kind: ${JSON.stringify((op as { kind: unknown }).kind)}`);
+  }
+}
+
+function runStatement(stmt: Statement, params: BindParams | undefined): RunResult {
   if (params === undefined) return stmt.run();
   return Array.isArray(params) ? stmt.run(...(params as unknown[])) : stmt.run(params);
 }

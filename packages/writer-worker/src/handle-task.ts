@@ -27,12 +27,23 @@ async function connect(): Promise<WriterConnection> {
   return connection;
 }
 
+// Tasks run strictly one after another. The main thread keeps a second task queued here while the
+// first runs (so the writer never idles waiting for the main thread to hand it the next batch);
+// piscina may deliver it while the first is awaiting, and two batches interleaved on one connection
+// would share a transaction.
+let tail: Promise<WriterReply> = Promise.resolve({ kind: 'closed', reports: [] });
+
 /**
  * The writer thread's task handler (piscina calls it by this name). Never throws: every failure
  * comes back as data so the main thread can type it; a rejected task therefore means the thread
  * itself died.
  */
-export async function handleTask(task: WriterTask): Promise<WriterReply> {
+export function handleTask(task: WriterTask): Promise<WriterReply> {
+  tail = tail.then(() => runTask(task));
+  return tail;
+}
+
+async function runTask(task: WriterTask): Promise<WriterReply> {
   try {
     switch (task.kind) {
       case 'open': {
@@ -46,7 +57,7 @@ export async function handleTask(task: WriterTask): Promise<WriterReply> {
         };
       }
       case 'batch':
-        return await runBatch(await connect(), task.ops, retryPolicy);
+        return await runBatch(await connect(), task, retryPolicy);
       case 'checkpoint': {
         const reason = task.mode === 'auto' ? 'interval' : 'request';
         return { kind: 'checkpointed', reports: await checkpoint(await connect(), task.mode, reason) };

@@ -51,10 +51,29 @@ export interface StatementMessage {
   readonly params: BindParams | undefined;
 }
 
+/**
+ * A batch: the operations of one transaction, in order, laid out so structured clone has few
+ * objects to walk. `run` ops — the hot path — are an SQL index and their parameter array; the
+ * distinct SQL texts travel once per batch. Any other op travels whole in `complex`.
+ */
+export interface BatchTask {
+  readonly kind: 'batch';
+  /** Number of operations. */
+  readonly count: number;
+  /** Distinct SQL texts of this batch's `run` ops. */
+  readonly sql: readonly string[];
+  /** Per op: index into `sql` for a `run` op, -1 for an op found in `complex`. */
+  readonly sqlIndex: Int32Array;
+  /** Per op: a `run` op's parameters (undefined for none, and for complex ops). */
+  readonly params: ReadonlyArray<BindParams | undefined>;
+  /** `[opIndex, op]` for every op that is not a plain `run`. */
+  readonly complex: ReadonlyArray<readonly [number, OpMessage]>;
+}
+
 /** Tasks the main thread sends to the writer. */
 export type WriterTask =
   | { readonly kind: 'open'; readonly setup: readonly string[] }
-  | { readonly kind: 'batch'; readonly ops: readonly OpMessage[] }
+  | BatchTask
   | { readonly kind: 'checkpoint'; readonly mode: CheckpointMode | 'auto' }
   | { readonly kind: 'close' };
 
@@ -76,10 +95,23 @@ export interface RunResult {
   readonly lastInsertRowid: number | bigint;
 }
 
-/** Outcome of one operation: `ok` with its value, or its error. */
-export type OpOutcome =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly error: ErrorData };
+/**
+ * Reply to a {@link BatchTask}. Per-op results are columns: a `run` op's `RunResult` is
+ * `{ changes: changes[i], lastInsertRowid: rowids[i] }` (typed arrays clone as one copy); other ops'
+ * values and every error are sparse `[opIndex, …]` pairs. An op with an entry in `errors` failed.
+ */
+export interface BatchDone {
+  readonly kind: 'batch-done';
+  /** False when the transaction did not commit: every op then has an entry in `errors`. */
+  readonly committed: boolean;
+  readonly changes: Float64Array;
+  readonly rowids: Float64Array;
+  readonly values: ReadonlyArray<readonly [number, unknown]>;
+  readonly errors: ReadonlyArray<readonly [number, ErrorData]>;
+  readonly busyRetries: number;
+  readonly lockWaitMs: number;
+  readonly walBytes: number;
+}
 
 /** Figures of one checkpoint, also the payload of the queue's `'checkpoint'` event. */
 export interface CheckpointReport {
@@ -107,16 +139,7 @@ export type WriterReply =
       readonly procedures: readonly string[];
       readonly walBytes: number;
     }
-  | {
-      readonly kind: 'batch-done';
-      /** One outcome per op, in order. */
-      readonly outcomes: readonly OpOutcome[];
-      /** False when the transaction did not commit: every outcome is then an error. */
-      readonly committed: boolean;
-      readonly busyRetries: number;
-      readonly lockWaitMs: number;
-      readonly walBytes: number;
-    }
+  | BatchDone
   | { readonly kind: 'checkpointed'; readonly reports: readonly CheckpointReport[] }
   | { readonly kind: 'closed'; readonly reports: readonly CheckpointReport[] }
   | { readonly kind: 'failed'; readonly error: ErrorData };

@@ -7,7 +7,7 @@ import type { Driven } from '../measure/drivers.js';
 import { LatencyRecorder } from '../measure/latency-recorder.js';
 import { withLoopDelay } from '../measure/loop-delay.js';
 import type { BenchResults, StrategyResult } from '../results.js';
-import { INSERT_SQL, SCHEMA, messageParams } from '../workload.js';
+import { INSERT_SQL, SCHEMA, pooledParams } from '../workload.js';
 
 function row(name: string, d: Driven, note?: string): StrategyResult {
   return {
@@ -33,7 +33,7 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
 
   ctx.progress('caller shapes: fire-and-forget');
   let q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
-  shapes.push(row('fire-and-forget', await driveOpenLoop(ctx.scale(200_000), 1000, 65_536, (i) => q.run(INSERT_SQL, messageParams(i)))));
+  shapes.push(row('fire-and-forget', await driveOpenLoop(ctx.scale(200_000), 1000, 65_536, (i) => q.run(INSERT_SQL, pooledParams(i)))));
   await q.close();
 
   ctx.progress('caller shapes: 64 concurrent callers, each awaiting its write');
@@ -46,7 +46,7 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
     for (let i = 0; i < n64; i++) {
       void callers.add(async () => {
         const t0 = performance.now();
-        await q.run(INSERT_SQL, messageParams(i));
+        await q.run(INSERT_SQL, pooledParams(i));
         lat64.recordMs(performance.now() - t0);
       });
       if (i % 1000 === 999) await callers.onSizeLessThan(1000);
@@ -65,7 +65,7 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
   const seq = await withLoopDelay(async () => {
     for (let i = 0; i < nSeq; i++) {
       const t0 = performance.now();
-      await q.run(INSERT_SQL, messageParams(i));
+      await q.run(INSERT_SQL, pooledParams(i));
       latSeq.recordMs(performance.now() - t0);
     }
   });
@@ -89,7 +89,7 @@ async function bareEcho(n: number): Promise<{ latency: LatencyRecorder; seconds:
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     // The same payload a lone run() carries: one op with ~200 bytes of parameters.
-    await roundTrip({ kind: 'batch', ops: [{ kind: 'run', sql: INSERT_SQL, params: messageParams(i) }] });
+    await roundTrip({ kind: 'batch', count: 1, sql: [INSERT_SQL], sqlIndex: new Int32Array(1), params: [pooledParams(i)], complex: [] });
     latency.recordMs(performance.now() - t0);
   }
   const seconds = (performance.now() - started) / 1000;

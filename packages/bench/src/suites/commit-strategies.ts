@@ -5,7 +5,7 @@ import type { BenchContext } from '../bench-context.js';
 import { drivePaced, driveOpenLoop, driveSync } from '../measure/drivers.js';
 import type { Driven } from '../measure/drivers.js';
 import type { StrategyResult } from '../results.js';
-import { INSERT_SQL, SCHEMA, messageParams } from '../workload.js';
+import { INSERT_SQL, SCHEMA, pooledParams } from '../workload.js';
 
 type Sync = 'normal' | 'full';
 
@@ -48,7 +48,7 @@ export async function commitStrategies(ctx: BenchContext): Promise<StrategyResul
     const insertL = limitDb.prepare(INSERT_SQL);
     const limit = row('raw better-sqlite3, 1 tx / 1000 rows (limit)', sync, await driveSync(bulk, 1000, (i) => {
       if (i % 1000 === 0) limitDb.exec('BEGIN');
-      insertL.run(...messageParams(i));
+      insertL.run(...pooledParams(i));
       if (i % 1000 === 999 || i === bulk - 1) {
         limitDb.exec('COMMIT');
         return true;
@@ -62,7 +62,7 @@ export async function commitStrategies(ctx: BenchContext): Promise<StrategyResul
     const autoDb = openRaw(ctx.freshFile(), sync);
     const insertA = autoDb.prepare(INSERT_SQL);
     results.push(row('raw better-sqlite3, autocommit per write', sync, await driveSync(perWrite, 500, (i) => {
-      insertA.run(...messageParams(i));
+      insertA.run(...pooledParams(i));
       return true;
     })));
     autoDb.close();
@@ -71,7 +71,7 @@ export async function commitStrategies(ctx: BenchContext): Promise<StrategyResul
       const n = maxBatchOps === 1 ? perWrite : bulk;
       ctx.progress(`commit strategies (${sync}): litescribe maxBatchOps ${maxBatchOps}`);
       const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, synchronous: sync, maxBatchOps });
-      const d = await driveOpenLoop(n, 1000, 65_536, (i) => q.run(INSERT_SQL, messageParams(i)));
+      const d = await driveOpenLoop(n, 1000, 65_536, (i) => q.run(INSERT_SQL, pooledParams(i)));
       await q.close();
       results.push(row(maxBatchOps === 1 ? 'litescribe, maxBatchOps 1 (per-write commits)' : `litescribe batched, maxBatchOps ${maxBatchOps}`, sync, d));
     }
@@ -85,7 +85,7 @@ export async function commitStrategies(ctx: BenchContext): Promise<StrategyResul
   const rate = Math.round(peak.opsPerSec / 2);
   ctx.progress(`commit strategies (normal): litescribe batched at half of peak (${rate} ops/s)`);
   const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
-  const paced = await drivePaced(rate, ctx.smoke ? 0.5 : 3, (i) => q.run(INSERT_SQL, messageParams(i)));
+  const paced = await drivePaced(rate, ctx.smoke ? 0.5 : 3, (i) => q.run(INSERT_SQL, pooledParams(i)));
   await q.close();
   results.push(row('litescribe batched, paced at 50% of peak', 'normal', paced, `${rate} ops/s offered`));
 
@@ -101,7 +101,7 @@ async function nodeSqlite3(path: string, sync: Sync, n: number): Promise<Driven>
   const exec = (sql: string): Promise<void> => new Promise((res, rej) => db.exec(sql, (err) => (err ? rej(err) : res())));
   await exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync}; ${SCHEMA}`);
   const stmt = db.prepare(INSERT_SQL);
-  const d = await driveOpenLoop(n, 1000, 65_536, (i) => new Promise<void>((res, rej) => stmt.run(messageParams(i), (err: Error | null) => (err ? rej(err) : res()))));
+  const d = await driveOpenLoop(n, 1000, 65_536, (i) => new Promise<void>((res, rej) => stmt.run(pooledParams(i), (err: Error | null) => (err ? rej(err) : res()))));
   await new Promise<void>((res) => stmt.finalize(() => db.close(() => res())));
   return d;
 }

@@ -3,7 +3,7 @@ import { Bench } from 'tinybench';
 import { openWriteQueue } from '@litescribe/core';
 import type { BenchContext } from '../bench-context.js';
 import type { MicroResult } from '../results.js';
-import { INSERT_SQL, SCHEMA, messageParams } from '../workload.js';
+import { INSERT_SQL, SCHEMA, pooledParams } from '../workload.js';
 
 const PER_ITERATION = 1000;
 
@@ -13,14 +13,15 @@ const PER_ITERATION = 1000;
  */
 export async function micro(ctx: BenchContext): Promise<MicroResult[]> {
   ctx.progress('micro-benchmarks (tinybench): cost per op on each thread');
-  const params = Array.from({ length: PER_ITERATION }, (_, i) => messageParams(i));
+  const params = Array.from({ length: PER_ITERATION }, (_, i) => pooledParams(i));
   const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, maxQueue: 1 << 20 });
   const raw = new Database(ctx.freshFile());
   raw.pragma('journal_mode = WAL');
   raw.exec(SCHEMA);
   const insert = raw.prepare(INSERT_SQL);
-  const batchMessage = { kind: 'batch', ops: params.map((p) => ({ kind: 'run', sql: INSERT_SQL, params: p })) };
-  const outcomes = params.map((_, i) => ({ ok: true, value: { changes: 1, lastInsertRowid: i } }));
+  // The shapes of @litescribe/writer-worker's BatchTask and BatchDone for 1000 plain run() ops.
+  const batchMessage = { kind: 'batch', count: PER_ITERATION, sql: [INSERT_SQL], sqlIndex: new Int32Array(PER_ITERATION), params, complex: [] };
+  const outcomes = { kind: 'batch-done', committed: true, changes: new Float64Array(PER_ITERATION), rowids: new Float64Array(PER_ITERATION), values: [], errors: [] };
 
   const bench = new Bench({ time: ctx.smoke ? 100 : 600, warmupTime: ctx.smoke ? 20 : 100 });
   let pending: Array<Promise<unknown>> = [];
