@@ -54,28 +54,9 @@ export class WriterConnection {
     // timeout: 0 turns off SQLite's sleeping busy handler; see retryWhileBusy for why.
     const db = new Database(config.path, { timeout: 0 });
     try {
-      const version = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
-      if (isWalResetBugAffected(version) && !config.allowUnsafeSqliteVersion) {
-        throw new WriterError(
-          WriterErrorCode.unsafeSqliteVersion,
-          `SQLite ${version} has the WAL-reset corruption bug (fixed in 3.51.3, 3.50.7 and 3.44.6); ` +
-            'refusing to use WAL with several writers. Upgrade better-sqlite3, or pass ' +
-            '`allowUnsafeSqliteVersion: true` if no other process writes to this file.',
-        );
-      }
-      // Switching an existing file to WAL needs an exclusive lock, which another process may hold.
-      const { value: mode } = await retryWhileBusy(() => db.pragma('journal_mode = WAL', { simple: true }), retry);
-      if (String(mode).toLowerCase() !== 'wal') {
-        throw new WriterError(
-          WriterErrorCode.invalidOption,
-          `could not put ${config.path} in WAL mode (journal_mode stayed ${String(mode)})`,
-        );
-      }
-      db.pragma(`synchronous = ${config.synchronous.toUpperCase()}`);
-      // Checkpoints run as their own writer tasks, never inside a caller's COMMIT.
-      db.pragma('wal_autocheckpoint = 0');
-      // After a checkpoint resets the WAL, SQLite truncates the file back to this size.
-      db.pragma(`journal_size_limit = ${config.walSoftLimitBytes}`);
+      // Every step may meet SQLITE_BUSY while another process creates the file, switches it to WAL
+      // or recovers it; each is idempotent, so the whole sequence is retried like a write.
+      const { value: version } = await retryWhileBusy(() => configure(db, config), retry);
       const procedures = await loadProcedures(config.proceduresUrl);
       return new WriterConnection(db, config, procedures, version);
     } catch (err) {
@@ -105,6 +86,30 @@ export class WriterConnection {
   close(): void {
     this.db.close();
   }
+}
+
+/** Applies the connection settings; returns `sqlite_version()`. */
+function configure(db: DatabaseHandle, config: WriterConfig): string {
+  const version = (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+  if (isWalResetBugAffected(version) && !config.allowUnsafeSqliteVersion) {
+    throw new WriterError(
+      WriterErrorCode.unsafeSqliteVersion,
+      `SQLite ${version} has the WAL-reset corruption bug (fixed in 3.51.3, 3.50.7 and 3.44.6); ` +
+        'refusing to use WAL with several writers. Upgrade better-sqlite3, or pass ' +
+        '`allowUnsafeSqliteVersion: true` if no other process writes to this file.',
+    );
+  }
+  // Switching an existing file to WAL needs an exclusive lock, which another process may hold.
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (String(mode).toLowerCase() !== 'wal') {
+    throw new WriterError(WriterErrorCode.invalidOption, `could not put ${config.path} in WAL mode (journal_mode stayed ${String(mode)})`);
+  }
+  db.pragma(`synchronous = ${config.synchronous.toUpperCase()}`);
+  // Checkpoints run as their own writer tasks, never inside a caller's COMMIT.
+  db.pragma('wal_autocheckpoint = 0');
+  // After a checkpoint resets the WAL, SQLite truncates the file back to this size.
+  db.pragma(`journal_size_limit = ${config.walSoftLimitBytes}`);
+  return version;
 }
 
 /**
