@@ -1,6 +1,7 @@
 // `npm run bench`: runs the suites, prints tables, writes bench-results/{results.json,chart.svg}.
 //   --smoke   a seconds-long version (CI runs it so the harness never rots)
-//   --only    comma-separated suites: strategies, shapes, processes, wal, micro
+//   --only    comma-separated suites: strategies, shapes, processes, wal, micro (the default set), and
+//             contention (the retry-policy comparison behind docs/contention.md; not in the default set)
 //   --docs    also rewrite docs/benchmarks.md and docs/benchmarks-chart.svg from this run
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -16,11 +17,13 @@ import { buildTables, renderConsole } from './report/tables.js';
 import type { BenchResults } from './results.js';
 import { callerShapes } from './suites/caller-shapes.js';
 import { commitStrategies } from './suites/commit-strategies.js';
+import { contention } from './suites/contention.js';
 import { micro } from './suites/micro.js';
 import { multiProcess } from './suites/multi-process.js';
 import { walReader } from './suites/wal-reader.js';
 
-const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro'] as const;
+const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention'] as const;
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention');
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 const { values } = parseArgs({
@@ -31,7 +34,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(repoRoot, 'bench-results') },
   },
 });
-const only = values.only === undefined ? [...SUITES] : values.only.split(',').map((s) => s.trim());
+const only = values.only === undefined ? [...DEFAULT_SUITES] : values.only.split(',').map((s) => s.trim());
 for (const s of only) {
   if (!(SUITES as readonly string[]).includes(s)) throw new Error(`unknown suite ${JSON.stringify(s)}; known: ${SUITES.join(', ')}`);
 }
@@ -51,6 +54,7 @@ try {
     strategies: want('strategies') ? await commitStrategies(ctx) : [],
     ...(want('shapes') ? await callerShapes(ctx) : { shapes: [], roundTrip: null }),
     scenarios: want('processes') ? await multiProcess(ctx) : [],
+    contention: want('contention') ? await contention(ctx) : [],
     walReader: want('wal') ? await walReader(ctx) : [],
     micro: want('micro') ? await micro(ctx) : [],
   };

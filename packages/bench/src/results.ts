@@ -23,12 +23,16 @@ export interface ProcessResult {
   readonly seconds: number;
   readonly latency: LatencySummary;
   readonly loopDelayMax: number;
+  /** Lock retries by this process' writer (0 for the "before" variant, whose waits SQLite hides). */
+  readonly busyRetries: number;
   readonly firstError?: string;
 }
 
 export interface ScenarioResult {
   readonly processes: number;
   readonly variant: 'before' | 'after';
+  /** Lock-retry policy of the "after" processes, e.g. "jitter 1–20 ms"; SQLite's handler for "before". */
+  readonly policy: string;
   readonly perProcess: readonly ProcessResult[];
   readonly walPeakBytes: number;
   readonly totalOps: number;
@@ -61,6 +65,8 @@ export interface BenchResults {
   readonly shapes: StrategyResult[];
   readonly roundTrip: { readonly bareEchoP50Ms: number; readonly queueP50Ms: number; readonly ratio: number } | null;
   readonly scenarios: ScenarioResult[];
+  /** Retry policies compared across process counts (`--only contention`). */
+  readonly contention: ScenarioResult[];
   readonly walReader: WalReaderResult[];
   readonly micro: MicroResult[];
   readonly goals: GoalResult[];

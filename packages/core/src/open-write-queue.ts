@@ -5,6 +5,7 @@ import { errorFromData } from './errors.js';
 import { resolveOptions } from './options.js';
 import type { WriteQueueOptions } from './options.js';
 import { StatsRecorder } from './queue-stats.js';
+import { ReaderPool } from './reader-pool.js';
 import { WriteQueue } from './write-queue.js';
 import { WriterThread } from './writer-thread.js';
 
@@ -54,6 +55,7 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
     onCheckpoint: (report) => queue?.emit('checkpoint', report),
     onError: (err) => queue?.reportError(err),
   });
-  queue = new WriteQueue(opts, thread, scheduler, stats, opened);
+  const readers = opts.readers === 0 ? null : new ReaderPool({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000 }, opts.readers);
+  queue = new WriteQueue(opts, thread, scheduler, stats, opened, readers);
   return queue;
 }

@@ -36,6 +36,8 @@ export interface WriteQueueOptions {
   checkpointWaitMs?: number;
   /** Prepared statements kept by the writer. Default 256. */
   statementCacheSize?: number;
+  /** Reader threads for `all()`/`get()`, each with a read-only connection; 0 turns reads off. Default 1. */
+  readers?: number;
   /** Open even on an SQLite with the WAL-reset corruption bug (only safe with one writing process). Default false. */
   allowUnsafeSqliteVersion?: boolean;
 }
@@ -56,6 +58,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' |
   walSoftLimitBytes: 64 * 1024 * 1024,
   checkpointWaitMs: 200,
   statementCacheSize: 256,
+  readers: 1,
   allowUnsafeSqliteVersion: false,
 });
 
@@ -128,6 +131,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     walSoftLimitBytes: integer(o, 'walSoftLimitBytes', 4096),
     checkpointWaitMs: integer(o, 'checkpointWaitMs', 0),
     statementCacheSize: integer(o, 'statementCacheSize', 0),
+    readers: integer(o, 'readers', 0),
     allowUnsafeSqliteVersion: allowUnsafe,
   };
   if (resolved.busyRetryMaxMs < resolved.busyRetryMinMs) {

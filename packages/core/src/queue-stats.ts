@@ -23,6 +23,9 @@ export interface QueueStats {
   readonly waitingForRoom: number;
   /** Writer threads that ended unexpectedly. */
   readonly writerRestarts: number;
+  /** Reads completed (resolved or rejected), and reader threads running now. */
+  readonly reads: number;
+  readonly readerThreads: number;
   /** Time from enqueue to settle, in ms, over all settled operations. */
   readonly commitLatencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
@@ -40,6 +43,7 @@ export class StatsRecorder {
   checkpoints = 0;
   walBytes = 0;
   writerRestarts = 0;
+  reads = 0;
   // Microseconds; HDR histogram in native code, so recording is one cheap call per op.
   readonly #latency: RecordableHistogram = createHistogram();
 
@@ -53,7 +57,7 @@ export class StatsRecorder {
     if (ops > this.maxOpsPerTransaction) this.maxOpsPerTransaction = ops;
   }
 
-  snapshot(queueDepth: number, waitingForRoom: number): QueueStats {
+  snapshot(queueDepth: number, waitingForRoom: number, readerThreads: number): QueueStats {
     const h = this.#latency;
     const ms = (us: number): number => (h.count === 0 ? 0 : us / 1000);
     return {
@@ -70,6 +74,8 @@ export class StatsRecorder {
       queueDepth,
       waitingForRoom,
       writerRestarts: this.writerRestarts,
+      reads: this.reads,
+      readerThreads,
       commitLatencyMs: { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) },
     };
   }

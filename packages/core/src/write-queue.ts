@@ -6,6 +6,7 @@ import { InvalidOptionError, InvalidParamsError, QueueClosedError, UnknownProced
 import type { ResolvedOptions } from './options.js';
 import { checkParams } from './params-check.js';
 import type { QueueStats, StatsRecorder } from './queue-stats.js';
+import type { ReaderPool } from './reader-pool.js';
 import { checkStatementSql } from './sql-check.js';
 import type { WriterThread } from './writer-thread.js';
 
@@ -49,6 +50,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   readonly #stats: StatsRecorder;
   readonly #procedures: ReadonlySet<string>;
   readonly #sqliteVersion: string;
+  readonly #readers: ReaderPool | null;
   #state: QueueState = 'open';
   #closing: Promise<void> | null = null;
 
@@ -59,6 +61,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     scheduler: BatchScheduler,
     stats: StatsRecorder,
     opened: { readonly procedures: readonly string[]; readonly sqliteVersion: string },
+    readers: ReaderPool | null,
   ) {
     super();
     this.#opts = opts;
@@ -67,6 +70,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     this.#stats = stats;
     this.#procedures = new Set(opened.procedures);
     this.#sqliteVersion = opened.sqliteVersion;
+    this.#readers = readers;
   }
 
   /** Absolute path of the database file. */
@@ -150,6 +154,20 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     }
   }
 
+  /**
+   * Runs a read on a reader thread and resolves with every row. A read issued after a write's
+   * promise resolved sees that write. The statement must return rows and change nothing
+   * (`InvalidSqlError` otherwise); each read is its own short snapshot.
+   */
+  all<T = Record<string, unknown>>(sql: string, params?: BindParams, options?: CallOptions): Promise<T[]> {
+    return this.#read('all', sql, params, options) as Promise<T[]>;
+  }
+
+  /** Like {@link all}, resolving with the first row, or `undefined` when there is none. */
+  get<T = Record<string, unknown>>(sql: string, params?: BindParams, options?: CallOptions): Promise<T | undefined> {
+    return this.#read('get', sql, params, options) as Promise<T | undefined>;
+  }
+
   /** Resolves once every operation enqueued before this call has settled (committed or failed). */
   flush(): Promise<void> {
     return this.#scheduler.flush();
@@ -168,7 +186,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
 
   /** Counters and latency figures; cheap to call. */
   stats(): QueueStats {
-    return this.#stats.snapshot(this.#scheduler.depth, this.#scheduler.waitingForRoom);
+    return this.#stats.snapshot(this.#scheduler.depth, this.#scheduler.waitingForRoom, this.#readers?.threads ?? 0);
   }
 
   /**
@@ -191,7 +209,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     this.#state = 'closed';
     this.#scheduler.abortAll(why);
     this.#closing ??= Promise.resolve();
-    await this.#thread.destroy();
+    await Promise.all([this.#thread.destroy(), this.#readers?.destroy()]);
   }
 
   /** @internal Called by the writer thread's notice channel. */
@@ -217,7 +235,19 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
       }
     } finally {
       this.#state = 'closed';
-      await this.#thread.destroy();
+      await Promise.all([this.#thread.destroy(), this.#readers?.destroy()]);
+    }
+  }
+
+  async #read(kind: 'all' | 'get', sql: string, params: BindParams | undefined, options: CallOptions | undefined): Promise<unknown> {
+    this.#assertOpen();
+    if (this.#readers === null) throw new InvalidOptionError('reads are off: this queue was opened with `readers: 0`');
+    checkStatementSql(sql);
+    checkParams(params);
+    try {
+      return await this.#readers.read({ kind, sql, params: copyParams(params) }, signalOf(options));
+    } finally {
+      this.#stats.reads += 1;
     }
   }
 

@@ -7,6 +7,9 @@ export { handleTask } from './handle-task.js';
 export { WriterErrorCode } from './protocol.js';
 export { isWalResetBugAffected } from './sqlite-version-gate.js';
 export { jitteredDelay } from './busy-retry.js';
+// Shared with the reader threads (@litescribe/reader-worker).
+export { StatementCache } from './statement-cache.js';
+export { toErrorData } from './error-data.js';
 export type {
   BindParams,
   BindValue,

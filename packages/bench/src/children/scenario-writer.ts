@@ -1,6 +1,6 @@
 // One process of the multi-process scenario: appends messages to its session with short think times
 // until its time is up, then prints one JSON line with what it saw.
-//   node scenario-writer.js <before|after> <path> <startAtEpochMs> <durationMs> <thinkMs> <id>
+//   node scenario-writer.js <before|after> <path> <startAtEpochMs> <durationMs> <thinkMs> <id> [retryMinMs retryMaxMs]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -9,7 +9,7 @@ import { LatencyRecorder } from '../measure/latency-recorder.js';
 import type { ProcessResult } from '../results.js';
 import { INSERT_SQL, messageParams } from '../workload.js';
 
-const [variant, path, startAtArg, durationArg, thinkArg, id] = process.argv.slice(2) as [string, string, string, string, string, string];
+const [variant, path, startAtArg, durationArg, thinkArg, id, retryMin, retryMax] = process.argv.slice(2) as [string, string, string, string, string, string, string?, string?];
 const startAt = Number(startAtArg);
 const durationMs = Number(durationArg);
 const thinkMs = Number(thinkArg);
@@ -19,6 +19,7 @@ const BUMP_SQL = 'UPDATE sessions SET message_count = message_count + 1 WHERE id
 type Append = (i: number) => Promise<void> | void;
 let append: Append;
 let finish: () => Promise<void> | void;
+let busyRetries = (): number => 0;
 
 if (variant === 'before') {
   // What the agent tool did before its fix: writes on the main thread, SQLite's busy handler with
@@ -43,7 +44,11 @@ if (variant === 'before') {
     db.close();
   };
 } else {
-  const q = await openWriteQueue({ path });
+  const q = await openWriteQueue({
+    path,
+    ...(retryMin === undefined ? {} : { busyRetryMinMs: Number(retryMin), busyRetryMaxMs: Number(retryMax) }),
+  });
+  busyRetries = () => q.stats().busyRetries;
   await q.run('INSERT OR IGNORE INTO sessions(id, message_count) VALUES (?, 0)', [session]);
   append = async (i) => {
     await q.batch([{ sql: INSERT_SQL, params: messageParams(i, session) }, { sql: BUMP_SQL, params: [session] }]);
@@ -74,6 +79,7 @@ for (let i = 0; performance.now() < deadline; i++) {
 }
 const seconds = (performance.now() - started) / 1000;
 loop.disable();
+const retries = busyRetries();
 await finish();
 const result: ProcessResult = {
   ops,
@@ -81,6 +87,7 @@ const result: ProcessResult = {
   seconds,
   latency: latency.summary(),
   loopDelayMax: Math.max(0, loop.max / 1e6 - 1),
+  busyRetries: retries,
   ...(firstError === undefined ? {} : { firstError }),
 };
 console.log(JSON.stringify(result));

@@ -51,6 +51,28 @@ export function buildTables(r: BenchResults): TableData[] {
       ]),
     });
   }
+  if (r.contention.length > 0) {
+    tables.push({
+      title: 'Lock-retry policies under contention (think time 1 ms)',
+      head: ['processes', 'policy', 'total ops/s', 'errors', 'median p99 ms', 'worst p99 ms', 'worst max ms (fairness)', 'ops: slowest / fastest process', 'lock retries', 'longest freeze ms'],
+      rows: r.contention.map((s) => {
+        const p99s = s.perProcess.map((p) => p.latency.p99).sort((a, b) => a - b);
+        const ops = s.perProcess.map((p) => p.ops);
+        return [
+          String(s.processes),
+          s.policy,
+          fmt(s.opsPerSec),
+          String(s.totalErrors),
+          fmt(p99s[Math.floor(p99s.length / 2)]!, 1),
+          fmt(p99s[p99s.length - 1]!, 1),
+          fmt(Math.max(...s.perProcess.map((p) => p.latency.max)), 0),
+          `${(Math.min(...ops) / Math.max(...ops)).toFixed(2)}`,
+          fmt(s.perProcess.reduce((a, p) => a + p.busyRetries, 0)),
+          fmt(Math.max(...s.perProcess.map((p) => p.loopDelayMax)), 1),
+        ];
+      }),
+    });
+  }
   if (r.walReader.length > 0) {
     tables.push({
       title: 'WAL under a reader that never lets go',

@@ -14,39 +14,61 @@ const SESSIONS = 'CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, mess
  */
 export async function multiProcess(ctx: BenchContext): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
-  const durationMs = ctx.smoke ? 1_000 : 4_000;
-  const thinkMs = 5;
   for (const processes of ctx.smoke ? [4] : [8, 16]) {
     for (const variant of ['before', 'after'] as const) {
-      ctx.progress(`multi-process: ${processes} processes, ${variant} (${durationMs / 1000} s)`);
-      const path = ctx.freshFile();
-      const db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.exec(SCHEMA + SESSIONS);
-      db.close();
-      const startAt = Date.now() + 1_000 + processes * 150; // every child is loaded before the start
-      const wal = new WalWatch(path, 20);
-      const children = Array.from({ length: processes }, (_, id) =>
-        runChild('scenario-writer.js', [variant, path, String(startAt), String(durationMs), String(thinkMs), String(id)]).done,
-      );
-      const outputs = await Promise.all(children);
-      const walPeakBytes = wal.stop();
-      const perProcess = outputs.map((lines) => JSON.parse(lines.find((l) => l.startsWith('{'))!) as ProcessResult);
-      const check = new Database(path, { readonly: true });
-      const rows = check.prepare('SELECT count(*) FROM messages').pluck().get() as number;
-      check.close();
-      const totalOps = perProcess.reduce((s, p) => s + p.ops, 0);
-      if (rows !== totalOps) throw new Error(`multi-process ${variant}: ${totalOps} acknowledged writes but ${rows} rows in the file`);
-      results.push({
-        processes,
-        variant,
-        perProcess,
-        walPeakBytes,
-        totalOps,
-        totalErrors: perProcess.reduce((s, p) => s + p.errors, 0),
-        opsPerSec: totalOps / Math.max(...perProcess.map((p) => p.seconds)),
-      });
+      results.push(await runScenario(ctx, { processes, variant, durationMs: ctx.smoke ? 1_000 : 4_000, thinkMs: 5 }));
     }
   }
   return results;
+}
+
+/** A retry policy for the "after" processes: pause window in ms. */
+export interface RetryPolicy {
+  readonly label: string;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export interface ScenarioSpec {
+  readonly processes: number;
+  readonly variant: 'before' | 'after';
+  readonly durationMs: number;
+  readonly thinkMs: number;
+  readonly retry?: RetryPolicy;
+}
+
+/** Runs one scenario on a fresh file and checks that every acknowledged write is in it. */
+export async function runScenario(ctx: BenchContext, spec: ScenarioSpec): Promise<ScenarioResult> {
+  const { processes, variant, durationMs, thinkMs, retry } = spec;
+  const policy = variant === 'before' ? "SQLite's busy handler (30 s timeout)" : (retry?.label ?? 'default');
+  ctx.progress(`multi-process: ${processes} processes, ${variant}, ${policy} (${durationMs / 1000} s)`);
+  const path = ctx.freshFile();
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.exec(SCHEMA + SESSIONS);
+  db.close();
+  const startAt = Date.now() + 1_000 + processes * 150; // every child is loaded before the start
+  const wal = new WalWatch(path, 20);
+  const retryArgs = retry === undefined ? [] : [String(retry.minMs), String(retry.maxMs)];
+  const children = Array.from({ length: processes }, (_, id) =>
+    runChild('scenario-writer.js', [variant, path, String(startAt), String(durationMs), String(thinkMs), String(id), ...retryArgs]).done,
+  );
+  const outputs = await Promise.all(children);
+  const walPeakBytes = wal.stop();
+  const perProcess = outputs.map((lines) => JSON.parse(lines.find((l) => l.startsWith('{'))!) as ProcessResult);
+  const check = new Database(path, { readonly: true });
+  const rows = check.prepare('SELECT count(*) FROM messages').pluck().get() as number;
+  check.close();
+  const totalOps = perProcess.reduce((s, p) => s + p.ops, 0);
+  if (rows !== totalOps) throw new Error(`multi-process ${variant}: ${totalOps} acknowledged writes but ${rows} rows in the file`);
+  return {
+    processes,
+    variant,
+    policy,
+    perProcess,
+    walPeakBytes,
+    totalOps,
+    totalErrors: perProcess.reduce((s, p) => s + p.errors, 0),
+    opsPerSec: totalOps / Math.max(...perProcess.map((p) => p.seconds)),
+  };
 }

@@ -1,0 +1,50 @@
+import { workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { StatementCache, WriterErrorCode, toErrorData } from '@litescribe/writer-worker';
+import type { ReaderConfig, ReaderReply, ReaderTask } from './protocol.js';
+
+const config = workerData as ReaderConfig;
+let statements: StatementCache | null = null;
+
+function connect(): StatementCache {
+  if (statements === null) {
+    // SQLITE_OPEN_READONLY: even a statement that slipped past every check cannot write. A reader
+    // in WAL mode waits on a lock only while another process recovers the WAL, and then only in
+    // this thread, so SQLite's own busy handler is fine here.
+    const db = new Database(config.path, { readonly: true, fileMustExist: true, timeout: config.busyTimeoutMs });
+    statements = new StatementCache(db, config.statementCacheSize);
+  }
+  return statements;
+}
+
+/**
+ * A reader thread's task handler. Each read is one statement in autocommit mode: its snapshot
+ * lives only while the statement runs, so no reader ever pins the WAL between calls (long-lived
+ * snapshots are what starve checkpoints). Never throws; failures come back as data.
+ */
+export function handleRead(task: ReaderTask): ReaderReply {
+  try {
+    const stmt = connect().get(task.sql);
+    if (!stmt.readonly || !stmt.reader) {
+      return {
+        kind: 'failed',
+        error: {
+          name: 'InvalidSqlError',
+          code: WriterErrorCode.invalidSql,
+          message: `reads take a statement that returns rows and changes nothing; use run() for ${JSON.stringify(task.sql.slice(0, 60))}`,
+        },
+      };
+    }
+    const args = task.params === undefined ? [] : Array.isArray(task.params) ? (task.params as unknown[]) : [task.params];
+    switch (task.kind) {
+      case 'all':
+        return { kind: 'rows', rows: stmt.all(...args) };
+      case 'get':
+        return { kind: 'row', row: stmt.get(...args) };
+      default:
+        throw new Error(`reader got an unknown task kind: ${JSON.stringify((task as { kind: unknown }).kind)}`);
+    }
+  } catch (err) {
+    return { kind: 'failed', error: toErrorData(err) };
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * `@litescribe/reader-worker`: the code that runs inside litescribe's reader threads.
+ *
+ * `handleRead` is the piscina task handler; the types are the protocol shared with `@litescribe/core`.
+ */
+export { handleRead } from './handle-read.js';
+export type { ReaderConfig, ReaderReply, ReaderTask } from './protocol.js';
