@@ -74,6 +74,7 @@ export class BatchScheduler {
   #seq = 0;
   #commitsSinceCheckpoint = 0;
   #walOverLimit = false;
+  #walOverTarget = false;
   readonly #checkpointRequests: CheckpointRequest[] = [];
   readonly #flushWaiters: Array<{ readonly mark: number; readonly resolve: () => void }> = [];
   readonly #idleWaiters: Array<() => void> = [];
@@ -204,7 +205,7 @@ export class BatchScheduler {
       const request = this.#checkpointRequests.shift();
       if (request !== undefined) {
         this.#sendCheckpoint(request);
-      } else if (this.#walOverLimit || this.#commitsSinceCheckpoint >= this.#opts.checkpointEveryCommits) {
+      } else if (this.#checkpointDue()) {
         this.#sendCheckpoint(null);
       } else if (!this.#sendBatch()) {
         break;
@@ -256,6 +257,7 @@ export class BatchScheduler {
         this.#commitsSinceCheckpoint += 1;
       }
       if (reply.walBytes > this.#opts.walSoftLimitBytes) this.#walOverLimit = true;
+      if (reply.walBytes > this.#opts.walTargetBytes) this.#walOverTarget = true;
     } else if (reply?.kind === 'failed') {
       failure = errorFromData(reply.error);
     } else if (reply !== null) {
@@ -285,6 +287,7 @@ export class BatchScheduler {
     this.#tasksInFlight += 1;
     this.#commitsSinceCheckpoint = 0;
     this.#walOverLimit = false;
+    this.#walOverTarget = false;
     const done = (reply: WriterReply | null, lostWith?: unknown): void => {
       if (this.#aborted) return;
       this.#tasksInFlight -= 1;
@@ -308,6 +311,16 @@ export class BatchScheduler {
       (reply) => done(reply),
       (err: unknown) => done(null, err),
     );
+  }
+
+  /**
+   * Every `checkpointEveryCommits` commits; at once when the WAL is over the soft limit; and ten
+   * times as often while it is over the target size. The last matters with several processes: each
+   * counts only its own commits, and the WAL grows with everyone's.
+   */
+  #checkpointDue(): boolean {
+    const every = this.#opts.checkpointEveryCommits;
+    return this.#walOverLimit || this.#commitsSinceCheckpoint >= every || (this.#walOverTarget && this.#commitsSinceCheckpoint >= Math.ceil(every / 10));
   }
 
   #cancel(op: PendingOp): void {

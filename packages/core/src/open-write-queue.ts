@@ -24,6 +24,7 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
     busyDeadlineMs: opts.busyDeadlineMs,
     busyRetryMinMs: opts.busyRetryMinMs,
     busyRetryMaxMs: opts.busyRetryMaxMs,
+    walTargetBytes: opts.walTargetBytes,
     walSoftLimitBytes: opts.walSoftLimitBytes,
     checkpointWaitMs: opts.checkpointWaitMs,
     statementCacheSize: opts.statementCacheSize,

@@ -30,7 +30,9 @@ export interface WriteQueueOptions {
   busyRetryMaxMs?: number;
   /** Run a PASSIVE checkpoint after this many commits. Default 50. */
   checkpointEveryCommits?: number;
-  /** WAL size above which a checkpoint escalates to TRUNCATE; also `journal_size_limit`. Default 64 MiB. */
+  /** WAL file size above which the periodic checkpoint tries TRUNCATE instead of PASSIVE; also `journal_size_limit`. Default 4 MiB. */
+  walTargetBytes?: number;
+  /** WAL file size above which a checkpoint runs at once and waits (up to `checkpointWaitMs`) to TRUNCATE. Default 64 MiB. */
   walSoftLimitBytes?: number;
   /** How long an escalated (TRUNCATE) checkpoint waits for readers to move on. Default 200. */
   checkpointWaitMs?: number;
@@ -55,6 +57,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' |
   busyRetryMinMs: 1,
   busyRetryMaxMs: 20,
   checkpointEveryCommits: 50,
+  walTargetBytes: 4 * 1024 * 1024,
   walSoftLimitBytes: 64 * 1024 * 1024,
   checkpointWaitMs: 200,
   statementCacheSize: 256,
@@ -129,11 +132,17 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     busyRetryMaxMs: integer(o, 'busyRetryMaxMs', 0),
     checkpointEveryCommits: integer(o, 'checkpointEveryCommits', 1),
     walSoftLimitBytes: integer(o, 'walSoftLimitBytes', 4096),
+    walTargetBytes: 0,
     checkpointWaitMs: integer(o, 'checkpointWaitMs', 0),
     statementCacheSize: integer(o, 'statementCacheSize', 0),
     readers: integer(o, 'readers', 0),
     allowUnsafeSqliteVersion: allowUnsafe,
   };
+  // The target may not exceed the soft limit; when only the soft limit is given, it caps the target.
+  const target = o.walTargetBytes ?? Math.min(DEFAULT_OPTIONS.walTargetBytes, resolved.walSoftLimitBytes);
+  if (typeof target !== 'number' || !Number.isInteger(target) || target < 0) fail('walTargetBytes', 'an integer >= 0', target);
+  if (target > resolved.walSoftLimitBytes) fail('walTargetBytes', `an integer <= walSoftLimitBytes (${resolved.walSoftLimitBytes})`, target);
+  resolved.walTargetBytes = target;
   if (resolved.busyRetryMaxMs < resolved.busyRetryMinMs) {
     fail('busyRetryMaxMs', `an integer >= busyRetryMinMs (${resolved.busyRetryMinMs})`, resolved.busyRetryMaxMs);
   }

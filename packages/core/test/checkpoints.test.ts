@@ -47,6 +47,21 @@ test('over walSoftLimitBytes the checkpoint escalates to TRUNCATE and the WAL sh
   expect(escalated!.walBytesAfter).toBe(0);
 });
 
+test('over walTargetBytes the periodic checkpoint is a TRUNCATE: the WAL file goes back to empty', async () => {
+  const { q } = await openTestQueue({ walTargetBytes: 64 * 1024, checkpointEveryCommits: 10 });
+  const reports: CheckpointReport[] = [];
+  q.on('checkpoint', (r) => reports.push(r));
+  const big = 'w'.repeat(3_000);
+  for (let i = 0; i < 30; i++) await q.run(INSERT, ['s', `${big}${i}`]);
+  await q.flush();
+  const truncations = reports.filter((r) => r.mode === 'truncate');
+  expect(truncations.length).toBeGreaterThan(0);
+  for (const r of truncations) {
+    expect(r).toMatchObject({ reason: 'interval', escalated: true, busy: false, walBytesAfter: 0 });
+    expect(r.walBytesBefore).toBeGreaterThan(64 * 1024);
+  }
+});
+
 test('a checkpoint that finds the database busy is reported, not thrown', async () => {
   const { q, path } = await openTestQueue({ checkpointWaitMs: 50 });
   await q.run(INSERT, ['s', 'a']);

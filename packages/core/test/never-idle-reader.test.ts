@@ -7,7 +7,8 @@ const SOFT_LIMIT = 1024 * 1024;
 
 /** Writes `bytes` of rows through the queue while a reader process keeps snapshots open; returns the WAL's peak. */
 async function writeUnderReader(walSoftLimitBytes: number, bytes: number): Promise<{ peak: number; reports: CheckpointReport[]; readerTxns: number }> {
-  const { q, path } = await openTestQueue({ walSoftLimitBytes, maxBatchOps: 16 });
+  // Target = soft limit: with both out of reach, the periodic checkpoint is PASSIVE and nothing else.
+  const { q, path } = await openTestQueue({ walSoftLimitBytes, walTargetBytes: walSoftLimitBytes, maxBatchOps: 16 });
   const reports: CheckpointReport[] = [];
   q.on('checkpoint', (r) => reports.push(r));
   await q.run('INSERT INTO messages(session_id, content) VALUES (?, ?)', ['seed', 'seed']);
@@ -33,7 +34,7 @@ async function writeUnderReader(walSoftLimitBytes: number, bytes: number): Promi
 test('a reader that never lets go: the WAL stays within 2x the soft limit, escalations reported; PASSIVE alone does not hold it', async () => {
   const written = 8 * SOFT_LIMIT;
   const policy = await writeUnderReader(SOFT_LIMIT, written);
-  const passiveOnly = await writeUnderReader(2 ** 40, written); // soft limit out of reach: never escalates
+  const passiveOnly = await writeUnderReader(2 ** 40, written); // never escalates: PASSIVE only
   console.log(
     `wrote ${written / 2 ** 20} MiB under a never-idle reader: WAL peak ${(policy.peak / 2 ** 20).toFixed(2)} MiB with escalation ` +
       `(${policy.reports.filter((r) => r.escalated).length} escalations, reader ran ${policy.readerTxns} txns) vs ` +

@@ -13,11 +13,17 @@ interface PassResult {
  * Runs checkpoints for the writer. They are tasks of their own between batches, so no caller's
  * COMMIT waits for one; SQLite's autocheckpoint is off on this connection.
  *
- * `auto` is the periodic policy: a PASSIVE pass (never waits, never blocks readers or writers), then,
- * if the WAL file is still over the soft limit, a TRUNCATE retried for up to `checkpointWaitMs`.
- * PASSIVE alone cannot bound the WAL: a reader that always has a snapshot open pins the frames it may
- * need, and the file only shrinks when the WAL is reset. TRUNCATE waits for those readers to move on
- * (new readers read from the database file once every frame is backfilled) and then empties the file.
+ * `auto`, the periodic policy, picks one pass by the size of the WAL file:
+ * - up to `walTargetBytes`: PASSIVE (never waits, never blocks readers or writers);
+ * - over it: one TRUNCATE attempt, which does what PASSIVE does if the database is busy;
+ * - over `walSoftLimitBytes`: TRUNCATE retried for up to `checkpointWaitMs`.
+ * PASSIVE alone cannot bound the WAL. The file only stops growing when the WAL is reset, which needs
+ * every frame copied at a moment when no snapshot still reads from it. With other processes writing,
+ * new frames land while the checkpoint copies and syncs, that moment rarely comes, and the WAL grows
+ * until something forces a reset (seen in the bench: 64 MiB at 8 and 16 processes with PASSIVE every
+ * 50 commits). TRUNCATE takes the moment when it is there and empties the file; over the soft limit
+ * it waits for it. New readers read from the database file once every frame is copied, so even a
+ * reader that never lets go moves off the WAL at its next transaction.
  * https://www.sqlite.org/c3ref/wal_checkpoint_v2.html
  */
 export async function checkpoint(
@@ -26,9 +32,10 @@ export async function checkpoint(
   reason: CheckpointReport['reason'],
 ): Promise<CheckpointReport[]> {
   if (mode !== 'auto') return [await runMode(conn, mode, reason, false)];
-  const first = await runMode(conn, 'passive', reason, false);
-  if (first.walBytesAfter <= conn.config.walSoftLimitBytes) return [first];
-  return [first, await runMode(conn, 'truncate', 'wal-limit', true)];
+  const wal = conn.walBytes();
+  if (wal > conn.config.walSoftLimitBytes) return [await runMode(conn, 'truncate', 'wal-limit', true)];
+  if (wal > conn.config.walTargetBytes) return [await runMode(conn, 'truncate', reason, true, false)];
+  return [await runMode(conn, 'passive', reason, false)];
 }
 
 async function runMode(
@@ -36,12 +43,13 @@ async function runMode(
   mode: CheckpointMode,
   reason: CheckpointReport['reason'],
   escalated: boolean,
+  wait = true,
 ): Promise<CheckpointReport> {
   const started = performance.now();
   const walBytesBefore = conn.walBytes();
   let pass = attempt(conn, mode);
   // PASSIVE and FULL report what they did; RESTART and TRUNCATE are worth a short wait for readers.
-  if (mode === 'restart' || mode === 'truncate') {
+  if (wait && (mode === 'restart' || mode === 'truncate')) {
     const deadline = started + conn.config.checkpointWaitMs;
     let pause = 1;
     while (pass.busy && performance.now() < deadline) {

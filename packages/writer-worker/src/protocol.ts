@@ -29,6 +29,7 @@ export interface WriterConfig {
   readonly busyDeadlineMs: number;
   readonly busyRetryMinMs: number;
   readonly busyRetryMaxMs: number;
+  readonly walTargetBytes: number;
   readonly walSoftLimitBytes: number;
   readonly checkpointWaitMs: number;
   readonly statementCacheSize: number;
@@ -127,7 +128,10 @@ export interface CheckpointReport {
   readonly walBytesBefore: number;
   readonly walBytesAfter: number;
   readonly durationMs: number;
-  /** True when a PASSIVE pass left the WAL over the soft limit and a TRUNCATE followed. */
+  /**
+   * True when the periodic policy chose TRUNCATE over PASSIVE: the WAL file was over
+   * `walTargetBytes` (one attempt), or over `walSoftLimitBytes` (reason `wal-limit`, with waiting).
+   */
   readonly escalated: boolean;
 }
 

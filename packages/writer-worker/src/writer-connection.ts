@@ -23,7 +23,7 @@ export class WriterError extends Error {
 /**
  * The writer thread's only connection, opened the way the queue promises: WAL, the chosen
  * `synchronous`, SQLite's own busy handler and autocheckpoint off (the writer retries and
- * checkpoints itself), `journal_size_limit` at the WAL soft limit.
+ * checkpoints itself), `journal_size_limit` at the WAL target size.
  */
 export class WriterConnection {
   readonly db: DatabaseHandle;
@@ -107,8 +107,8 @@ function configure(db: DatabaseHandle, config: WriterConfig): string {
   db.pragma(`synchronous = ${config.synchronous.toUpperCase()}`);
   // Checkpoints run as their own writer tasks, never inside a caller's COMMIT.
   db.pragma('wal_autocheckpoint = 0');
-  // After a checkpoint resets the WAL, SQLite truncates the file back to this size.
-  db.pragma(`journal_size_limit = ${config.walSoftLimitBytes}`);
+  // When this connection resets the WAL, SQLite truncates the file back to this size.
+  db.pragma(`journal_size_limit = ${config.walTargetBytes}`);
   return version;
 }
 

@@ -1,39 +1,42 @@
-// One process of the multi-process scenario: appends messages to its session with short think times
-// until its time is up, then prints one JSON line with what it saw.
+// One process of the multi-process scenario, the seed's workload: an agent session appending
+// messages (through the session store) with short think times until its time is up, then one JSON
+// line with what it saw.
 //   node scenario-writer.js <before|after> <path> <startAtEpochMs> <durationMs> <thinkMs> <id> [retryMinMs retryMaxMs]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { openWriteQueue } from '@litescribe/core';
+import { SessionStore } from '@litescribe/example-session-store';
+import * as procedures from '@litescribe/example-session-store/procedures';
+import type { NewMessage } from '@litescribe/example-session-store';
 import { LatencyRecorder } from '../measure/latency-recorder.js';
 import type { ProcessResult } from '../results.js';
-import { INSERT_SQL, messageParams } from '../workload.js';
+import { messageParams } from '../workload.js';
 
 const [variant, path, startAtArg, durationArg, thinkArg, id, retryMin, retryMax] = process.argv.slice(2) as [string, string, string, string, string, string, string?, string?];
 const startAt = Number(startAtArg);
 const durationMs = Number(durationArg);
 const thinkMs = Number(thinkArg);
 const session = `proc-${id}`;
-const BUMP_SQL = 'UPDATE sessions SET message_count = message_count + 1 WHERE id = ?';
+const message = (i: number): NewMessage => {
+  const [, role, content] = messageParams(i, session);
+  return { role, content, tokenCount: 40 };
+};
 
-type Append = (i: number) => Promise<void> | void;
+type Append = (i: number) => Promise<unknown> | unknown;
 let append: Append;
 let finish: () => Promise<void> | void;
 let busyRetries = (): number => 0;
 
 if (variant === 'before') {
-  // What the agent tool did before its fix: writes on the main thread, SQLite's busy handler with
-  // a 30 s timeout, BEGIN IMMEDIATE per write.
+  // What the agent tool did before its fix: the same session-store write, on the main thread, in
+  // BEGIN IMMEDIATE, waiting in SQLite's busy handler with a 30 s timeout.
   const db = new Database(path, { timeout: 30_000 });
   db.pragma('journal_mode = WAL');
-  db.prepare('INSERT OR IGNORE INTO sessions(id, message_count) VALUES (?, 0)').run(session);
-  const insert = db.prepare(INSERT_SQL);
-  const bump = db.prepare(BUMP_SQL);
+  procedures.ensureSession(db, { id: session, source: 'bench' });
   append = (i) => {
     db.exec('BEGIN IMMEDIATE');
     try {
-      insert.run(...messageParams(i, session));
-      bump.run(session);
+      procedures.appendMessage(db, { sessionId: session, message: message(i) });
       db.exec('COMMIT');
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
@@ -44,16 +47,12 @@ if (variant === 'before') {
     db.close();
   };
 } else {
-  const q = await openWriteQueue({
-    path,
-    ...(retryMin === undefined ? {} : { busyRetryMinMs: Number(retryMin), busyRetryMaxMs: Number(retryMax) }),
-  });
-  busyRetries = () => q.stats().busyRetries;
-  await q.run('INSERT OR IGNORE INTO sessions(id, message_count) VALUES (?, 0)', [session]);
-  append = async (i) => {
-    await q.batch([{ sql: INSERT_SQL, params: messageParams(i, session) }, { sql: BUMP_SQL, params: [session] }]);
-  };
-  finish = () => q.close();
+  // After: the session store on litescribe.
+  const store = await SessionStore.open(path, retryMin === undefined ? {} : { busyRetryMinMs: Number(retryMin), busyRetryMaxMs: Number(retryMax) });
+  await store.ensureSession(session, 'bench');
+  append = (i) => store.appendMessage(session, message(i));
+  busyRetries = () => store.queue.stats().busyRetries;
+  finish = () => store.close();
 }
 
 await sleep(Math.max(0, startAt - Date.now()));

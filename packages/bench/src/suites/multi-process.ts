@@ -3,14 +3,12 @@ import type { BenchContext } from '../bench-context.js';
 import { runChild } from '../measure/child.js';
 import { WalWatch } from '../measure/wal-watch.js';
 import type { ProcessResult, ScenarioResult } from '../results.js';
-import { SCHEMA } from '../workload.js';
-
-const SESSIONS = 'CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, message_count INTEGER NOT NULL DEFAULT 0);';
+import { SESSION_SCHEMA } from '@litescribe/example-session-store';
 
 /**
- * Suite 3, the seed's scenario: P processes share one file, each appending messages to its own
- * session with short think times. "before" is plain better-sqlite3 on each main thread with
- * BEGIN IMMEDIATE and a 30 s busy timeout; "after" is a litescribe queue in each process.
+ * Suite 3, the seed's scenario: P processes share one session store file, each appending messages
+ * to its own session with short think times. "before" runs the store's appendMessage on each main
+ * thread in BEGIN IMMEDIATE with a 30 s busy timeout; "after" is the store on litescribe.
  */
 export async function multiProcess(ctx: BenchContext): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
@@ -45,7 +43,7 @@ export async function runScenario(ctx: BenchContext, spec: ScenarioSpec): Promis
   const path = ctx.freshFile();
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.exec(SCHEMA + SESSIONS);
+  db.exec(SESSION_SCHEMA);
   db.close();
   const startAt = Date.now() + 1_000 + processes * 150; // every child is loaded before the start
   const wal = new WalWatch(path, 20);

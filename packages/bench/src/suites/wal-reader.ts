@@ -28,6 +28,7 @@ export async function walReader(ctx: BenchContext): Promise<WalReaderResult[]> {
       setup: SCHEMA,
       // Out of reach: checkpoints stay PASSIVE and never escalate.
       walSoftLimitBytes: policy === 'passive-only' ? 2 ** 40 : softLimitBytes,
+      walTargetBytes: policy === 'passive-only' ? 2 ** 40 : softLimitBytes / 2,
     });
     let escalations = 0;
     q.on('checkpoint', (r) => (escalations += r.escalated ? 1 : 0));
