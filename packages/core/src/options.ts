@@ -26,7 +26,7 @@ export interface WriteQueueOptions {
   busyDeadlineMs?: number;
   /** Shortest pause between lock retries, in ms. Default 1. */
   busyRetryMinMs?: number;
-  /** Longest pause between lock retries, in ms (the jitter window doubles up to it). Default 20. */
+  /** Longest pause between lock retries, in ms (the jitter window doubles up to it). Default 4 (see docs/contention.md). */
   busyRetryMaxMs?: number;
   /** Run a PASSIVE checkpoint after this many commits. Default 50. */
   checkpointEveryCommits?: number;
@@ -55,7 +55,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' |
   onFull: 'wait',
   busyDeadlineMs: 20_000,
   busyRetryMinMs: 1,
-  busyRetryMaxMs: 20,
+  busyRetryMaxMs: 4,
   checkpointEveryCommits: 50,
   walTargetBytes: 4 * 1024 * 1024,
   walSoftLimitBytes: 64 * 1024 * 1024,

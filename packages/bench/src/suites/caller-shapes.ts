@@ -7,21 +7,10 @@ import type { Driven } from '../measure/drivers.js';
 import { LatencyRecorder } from '../measure/latency-recorder.js';
 import { withLoopDelay } from '../measure/loop-delay.js';
 import type { BenchResults, StrategyResult } from '../results.js';
+import { strategyRow } from '../strategy-row.js';
 import { INSERT_SQL, SCHEMA, pooledParams } from '../workload.js';
 
-function row(name: string, d: Driven, note?: string): StrategyResult {
-  return {
-    suite: 'caller-shapes',
-    name,
-    synchronous: 'normal',
-    ops: d.ops,
-    seconds: d.seconds,
-    opsPerSec: d.ops / d.seconds,
-    latency: d.latency,
-    loopDelay: d.loopDelay,
-    ...(note === undefined ? {} : { note }),
-  };
-}
+const row = (name: string, d: Driven, note?: string): StrategyResult => strategyRow('caller-shapes', name, 'normal', d, note);
 
 /**
  * Suite 2: how callers use the queue. Fire-and-forget bulk; 64 concurrent callers each awaiting its

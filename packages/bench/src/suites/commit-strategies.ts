@@ -5,6 +5,7 @@ import type { BenchContext } from '../bench-context.js';
 import { drivePaced, driveOpenLoop, driveSync } from '../measure/drivers.js';
 import type { Driven } from '../measure/drivers.js';
 import type { StrategyResult } from '../results.js';
+import { strategyRow } from '../strategy-row.js';
 import { INSERT_SQL, SCHEMA, pooledParams } from '../workload.js';
 
 type Sync = 'normal' | 'full';
@@ -17,19 +18,7 @@ function openRaw(path: string, sync: Sync): Database.Database {
   return db;
 }
 
-function row(name: string, sync: Sync, d: Driven, note?: string): StrategyResult {
-  return {
-    suite: 'commit-strategies',
-    name,
-    synchronous: sync,
-    ops: d.ops,
-    seconds: d.seconds,
-    opsPerSec: d.ops / d.seconds,
-    latency: d.latency,
-    loopDelay: d.loopDelay,
-    ...(note === undefined ? {} : { note }),
-  };
-}
+const row = (name: string, sync: Sync, d: Driven, note?: string): StrategyResult => strategyRow('commit-strategies', name, sync, d, note);
 
 /**
  * Suite 1: the same rows written by each commit strategy, in one run, for synchronous NORMAL and

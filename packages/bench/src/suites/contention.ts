@@ -10,7 +10,7 @@ import type { RetryPolicy } from './multi-process.js';
  */
 export const POLICIES: readonly RetryPolicy[] = [
   { label: 'constant 1 ms poll', minMs: 1, maxMs: 1 },
-  { label: 'jitter 1–4 ms, window doubling', minMs: 1, maxMs: 4 },
+  { label: 'jitter 1–4 ms, window doubling (default)', minMs: 1, maxMs: 4 },
   { label: 'jitter 1–20 ms, window doubling', minMs: 1, maxMs: 20 },
   { label: 'jitter 1–100 ms, window doubling', minMs: 1, maxMs: 100 },
   { label: 'jitter 20–150 ms, window doubling', minMs: 20, maxMs: 150 },
