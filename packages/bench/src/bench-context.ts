@@ -19,6 +19,11 @@ export class BenchContext {
     return this.smoke ? Math.max(50, Math.round(n / 20)) : n;
   }
 
+  /** How many times each throughput row is measured (the best is kept): 2, or 1 in a smoke run. */
+  get tries(): number {
+    return this.smoke ? 1 : 2;
+  }
+
   /** A path for a new database file in this run's temporary folder. */
   freshFile(): string {
     this.#files += 1;

@@ -1,4 +1,5 @@
-import type { BatchTask, BindParams, CheckpointMode, CheckpointReport, OpMessage, WriterReply } from '@litescribe/writer-worker';
+import type { CheckpointMode, CheckpointReport, OpMessage, WriterReply } from '@litescribe/writer-worker';
+import { toBatchTask } from './batch-task.js';
 import { QueueClosedError, QueueFullError, WorkerExitedError, errorFromData } from './errors.js';
 import { OpFifo } from './op-fifo.js';
 import type { ResolvedOptions } from './options.js';
@@ -235,7 +236,7 @@ export class BatchScheduler {
     if (ops.length === 0) return false;
     this.#tasksInFlight += 1;
     this.#inFlight.push(ops);
-    this.#thread.run(toBatchTask(ops)).then(
+    this.#thread.run(toBatchTask(ops.map((op) => op.msg))).then(
       (reply) => this.#onBatchReply(ops, reply),
       (err: unknown) => this.#onBatchReply(ops, null, err),
     );
@@ -389,29 +390,4 @@ export class BatchScheduler {
   #isIdle(): boolean {
     return this.#tasksInFlight === 0 && this.#checkpointRequests.length === 0 && this.#oldestUnsettled() === Number.POSITIVE_INFINITY;
   }
-}
-
-/** Lays a batch out the way the writer takes it: plain `run` ops as columns, distinct SQL once. */
-function toBatchTask(ops: readonly PendingOp[]): BatchTask {
-  const sql: string[] = [];
-  const sqlIds = new Map<string, number>();
-  const sqlIndex = new Int32Array(ops.length);
-  const params: Array<BindParams | undefined> = new Array<BindParams | undefined>(ops.length);
-  const complex: Array<readonly [number, OpMessage]> = [];
-  for (let i = 0; i < ops.length; i++) {
-    const msg = ops[i]!.msg;
-    if (msg.kind === 'run') {
-      let id = sqlIds.get(msg.sql);
-      if (id === undefined) {
-        id = sql.push(msg.sql) - 1;
-        sqlIds.set(msg.sql, id);
-      }
-      sqlIndex[i] = id;
-      params[i] = msg.params;
-    } else {
-      sqlIndex[i] = -1;
-      complex.push([i, msg]);
-    }
-  }
-  return { kind: 'batch', count: ops.length, sql, sqlIndex, params, complex };
 }

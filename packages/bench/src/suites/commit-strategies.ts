@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import sqlite3 from 'sqlite3';
 import { openWriteQueue } from '@litescribe/core';
 import type { BenchContext } from '../bench-context.js';
+import { bestOf } from '../measure/best-of.js';
 import { drivePaced, driveOpenLoop, driveSync } from '../measure/drivers.js';
 import type { Driven } from '../measure/drivers.js';
 import type { StrategyResult } from '../results.js';
@@ -33,40 +34,48 @@ export async function commitStrategies(ctx: BenchContext): Promise<StrategyResul
     const bulk = ctx.scale(200_000);
 
     ctx.progress(`commit strategies (${sync}): raw, one transaction per 1000 rows`);
-    const limitDb = openRaw(ctx.freshFile(), sync);
-    const insertL = limitDb.prepare(INSERT_SQL);
-    const limit = row('raw better-sqlite3, 1 tx / 1000 rows (limit)', sync, await driveSync(bulk, 1000, (i) => {
-      if (i % 1000 === 0) limitDb.exec('BEGIN');
-      insertL.run(...pooledParams(i));
-      if (i % 1000 === 999 || i === bulk - 1) {
-        limitDb.exec('COMMIT');
-        return true;
-      }
-      return false;
-    }));
-    limitDb.close();
-    results.push(limit);
+    results.push(row('raw better-sqlite3, 1 tx / 1000 rows (limit)', sync, await bestOf(ctx.tries, async () => {
+      const db = openRaw(ctx.freshFile(), sync);
+      const insert = db.prepare(INSERT_SQL);
+      const d = await driveSync(bulk, 1000, (i) => {
+        if (i % 1000 === 0) db.exec('BEGIN');
+        insert.run(...pooledParams(i));
+        if (i % 1000 === 999 || i === bulk - 1) {
+          db.exec('COMMIT');
+          return true;
+        }
+        return false;
+      });
+      db.close();
+      return d;
+    })));
 
     ctx.progress(`commit strategies (${sync}): raw, autocommit per write`);
-    const autoDb = openRaw(ctx.freshFile(), sync);
-    const insertA = autoDb.prepare(INSERT_SQL);
-    results.push(row('raw better-sqlite3, autocommit per write', sync, await driveSync(perWrite, 500, (i) => {
-      insertA.run(...pooledParams(i));
-      return true;
+    results.push(row('raw better-sqlite3, autocommit per write', sync, await bestOf(ctx.tries, async () => {
+      const db = openRaw(ctx.freshFile(), sync);
+      const insert = db.prepare(INSERT_SQL);
+      const d = await driveSync(perWrite, 500, (i) => {
+        insert.run(...pooledParams(i));
+        return true;
+      });
+      db.close();
+      return d;
     })));
-    autoDb.close();
 
     for (const maxBatchOps of [1, 64, 512, 4096]) {
       const n = maxBatchOps === 1 ? perWrite : bulk;
       ctx.progress(`commit strategies (${sync}): litescribe maxBatchOps ${maxBatchOps}`);
-      const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, synchronous: sync, maxBatchOps });
-      const d = await driveOpenLoop(n, 1000, 65_536, (i) => q.run(INSERT_SQL, pooledParams(i)));
-      await q.close();
+      const d = await bestOf(ctx.tries, async () => {
+        const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, synchronous: sync, maxBatchOps });
+        const driven = await driveOpenLoop(n, 1000, 65_536, (i) => q.run(INSERT_SQL, pooledParams(i)));
+        await q.close();
+        return driven;
+      });
       results.push(row(maxBatchOps === 1 ? 'litescribe, maxBatchOps 1 (per-write commits)' : `litescribe batched, maxBatchOps ${maxBatchOps}`, sync, d));
     }
 
     ctx.progress(`commit strategies (${sync}): node-sqlite3 (libuv pool), autocommit per write`);
-    results.push(row('node-sqlite3, autocommit per write', sync, await nodeSqlite3(ctx.freshFile(), sync, perWrite)));
+    results.push(row('node-sqlite3, autocommit per write', sync, await bestOf(ctx.tries, () => nodeSqlite3(ctx.freshFile(), sync, perWrite))));
   }
 
   // The responsiveness goal: batched litescribe paced at half of its measured peak.
