@@ -31,7 +31,7 @@ async function connect(): Promise<WriterConnection> {
 // first runs (so the writer never idles waiting for the main thread to hand it the next batch);
 // piscina may deliver it while the first is awaiting, and two batches interleaved on one connection
 // would share a transaction.
-let tail: Promise<WriterReply> = Promise.resolve({ kind: 'closed', reports: [] });
+let tail: Promise<unknown> = Promise.resolve();
 
 /**
  * The writer thread's task handler (piscina calls it by this name). Never throws: every failure
@@ -39,8 +39,9 @@ let tail: Promise<WriterReply> = Promise.resolve({ kind: 'closed', reports: [] }
  * itself died.
  */
 export function handleTask(task: WriterTask): Promise<WriterReply> {
-  tail = tail.then(() => runTask(task));
-  return tail;
+  const reply = tail.then(() => runTask(task));
+  tail = reply;
+  return reply;
 }
 
 async function runTask(task: WriterTask): Promise<WriterReply> {

@@ -22,8 +22,10 @@ export async function throughputChartSvg(r: BenchResults): Promise<string> {
         {
           mark: 'bar',
           encoding: {
-            y: { field: 'strategy', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
-            x: { field: 'ratio', type: 'quantitative', title: 'ops/s ÷ raw limit (log scale)', scale: { type: 'log', domain: [0.001, 2] } },
+            y: { field: 'strategy', type: 'nominal', sort: null, title: null, axis: { labelLimit: 420 } },
+            x: { field: 'ratio', type: 'quantitative', title: 'ops/s ÷ raw limit (log scale)', scale: { type: 'log', domain: [0.001, 2], nice: false } },
+            // A log scale has no zero: bars start at the left edge of the domain.
+            x2: { datum: 0.001 },
             color: { field: 'strategy', type: 'nominal', legend: null },
           },
         },
