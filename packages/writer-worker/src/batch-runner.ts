@@ -41,7 +41,7 @@ export async function runBatch(conn: WriterConnection, task: BatchTask, retry: B
     errors: Array.from({ length: count }, (_, i) => [i, error(i)] as const),
     busyRetries,
     lockWaitMs,
-    walBytes: conn.walBytes(),
+    walBytes: conn.recentWalBytes(),
   });
 
   try {
@@ -95,7 +95,7 @@ export async function runBatch(conn: WriterConnection, task: BatchTask, retry: B
     if (conn.db.inTransaction) conn.rollback.run();
     return failAll((i) => (i === abort.opIndex ? abort.error : rolledBack(abort)));
   }
-  return { kind: 'batch-done', committed: true, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes: conn.walBytes() };
+  return { kind: 'batch-done', committed: true, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes: conn.recentWalBytes() };
 }
 
 /** A statement that failed to prepare: each op using it fails with the same error. */

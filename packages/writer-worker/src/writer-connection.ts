@@ -35,6 +35,8 @@ export class WriterConnection {
   readonly commit: Statement;
   readonly rollback: Statement;
   readonly #walPath: string;
+  #walSeenAt = Number.NEGATIVE_INFINITY;
+  #walSeenBytes = 0;
 
   private constructor(db: DatabaseHandle, config: WriterConfig, procedures: ReadonlyMap<string, Procedure>, version: string) {
     this.db = db;
@@ -80,7 +82,18 @@ export class WriterConnection {
 
   /** Size of the `-wal` file in bytes (0 when absent). Only `stat`: opening it would drop SQLite's locks. */
   walBytes(): number {
-    return statSync(this.#walPath, { throwIfNoEntry: false })?.size ?? 0;
+    this.#walSeenBytes = statSync(this.#walPath, { throwIfNoEntry: false })?.size ?? 0;
+    this.#walSeenAt = performance.now();
+    return this.#walSeenBytes;
+  }
+
+  /**
+   * The WAL size for a batch reply: looked up at most every 5 ms. A lone write's reply is on its
+   * caller's critical path and a `stat` is a few microseconds of it; checkpoint timing does not
+   * need fresher figures than that.
+   */
+  recentWalBytes(): number {
+    return performance.now() - this.#walSeenAt < 5 ? this.#walSeenBytes : this.walBytes();
   }
 
   close(): void {
