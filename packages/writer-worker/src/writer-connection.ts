@@ -88,12 +88,14 @@ export class WriterConnection {
   }
 
   /**
-   * The WAL size for a batch reply: looked up at most every 5 ms. A lone write's reply is on its
-   * caller's critical path and a `stat` is a few microseconds of it; checkpoint timing does not
-   * need fresher figures than that.
+   * The WAL size for a batch reply. A lone write's reply is on its caller's critical path and a
+   * `stat` is a few microseconds of it, so while the WAL was last seen well under the target size
+   * the figure may be up to 5 ms old; near the target or the soft limit it is always fresh, so the
+   * checkpoint that bounds the WAL is never late.
    */
   recentWalBytes(): number {
-    return performance.now() - this.#walSeenAt < 5 ? this.#walSeenBytes : this.walBytes();
+    const fresh = this.#walSeenBytes >= this.config.walTargetBytes / 2 || performance.now() - this.#walSeenAt >= 5;
+    return fresh ? this.walBytes() : this.#walSeenBytes;
   }
 
   close(): void {
