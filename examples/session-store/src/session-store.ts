@@ -5,40 +5,7 @@ import type { Message, NewMessage, NewSession, SearchHit, Session, TokenCounts }
 
 const PROCEDURES = new URL('./procedures.js', import.meta.url);
 
-interface SessionRow {
-  id: string;
-  source: string;
-  user_id: string | null;
-  model: string | null;
-  model_config: string | null;
-  system_prompt: string | null;
-  parent_session_id: string | null;
-  started_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-  title: string | null;
-  message_count: number;
-  tool_call_count: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  api_call_count: number;
-}
-
-interface MessageRow {
-  id: number;
-  session_id: string;
-  role: string;
-  content: string | null;
-  tool_call_id: string | null;
-  tool_calls: string | null;
-  tool_name: string | null;
-  timestamp: number;
-  token_count: number | null;
-  finish_reason: string | null;
-  reasoning: string | null;
-}
+type Row = Record<string, unknown>;
 
 /**
  * An agent tool's session store on litescribe. Writes are procedures run by the writer thread
@@ -116,7 +83,7 @@ export class SessionStore {
   }
 
   async getSession(id: string): Promise<Session | undefined> {
-    const row = await this.queue.get<SessionRow>('SELECT * FROM sessions WHERE id = ?', [id]);
+    const row = await this.queue.get<Row>('SELECT * FROM sessions WHERE id = ?', [id]);
     return row === undefined ? undefined : toSession(row);
   }
 
@@ -127,7 +94,7 @@ export class SessionStore {
 
   /** The session's messages in the order they were appended; tool_calls parsed back from JSON. */
   async getMessages(sessionId: string): Promise<Message[]> {
-    const rows = await this.queue.all<MessageRow>('SELECT * FROM messages WHERE session_id = ? ORDER BY id', [sessionId]);
+    const rows = await this.queue.all<Row>('SELECT * FROM messages WHERE session_id = ? ORDER BY id', [sessionId]);
     return rows.map(toMessage);
   }
 
@@ -167,41 +134,19 @@ function quoteTerms(text: string): string {
     .join(' ');
 }
 
-function toSession(r: SessionRow): Session {
-  return {
-    id: r.id,
-    source: r.source,
-    userId: r.user_id,
-    model: r.model,
-    modelConfig: r.model_config === null ? null : (JSON.parse(r.model_config) as unknown),
-    systemPrompt: r.system_prompt,
-    parentSessionId: r.parent_session_id,
-    startedAt: r.started_at,
-    endedAt: r.ended_at,
-    endReason: r.end_reason,
-    title: r.title,
-    messageCount: r.message_count,
-    toolCallCount: r.tool_call_count,
-    inputTokens: r.input_tokens,
-    outputTokens: r.output_tokens,
-    cacheReadTokens: r.cache_read_tokens,
-    cacheWriteTokens: r.cache_write_tokens,
-    apiCallCount: r.api_call_count,
-  };
+/** Column names to field names (`tool_call_id` → `toolCallId`); JSON columns are parsed by the callers below. */
+function camelize(row: Row): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row)) out[key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = value;
+  return out;
 }
 
-function toMessage(r: MessageRow): Message {
-  return {
-    id: r.id,
-    sessionId: r.session_id,
-    role: r.role,
-    content: r.content,
-    toolCallId: r.tool_call_id,
-    toolCalls: r.tool_calls === null ? null : (JSON.parse(r.tool_calls) as unknown[]),
-    toolName: r.tool_name,
-    timestamp: r.timestamp,
-    tokenCount: r.token_count,
-    finishReason: r.finish_reason,
-    reasoning: r.reasoning,
-  };
+const parseJson = (text: unknown): unknown => (text === null ? null : (JSON.parse(text as string) as unknown));
+
+function toSession(r: Row): Session {
+  return { ...camelize(r), modelConfig: parseJson(r.model_config) } as Session;
+}
+
+function toMessage(r: Row): Message {
+  return { ...camelize(r), toolCalls: parseJson(r.tool_calls) } as Message;
 }
