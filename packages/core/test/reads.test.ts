@@ -79,3 +79,15 @@ test('readers: 0 turns reads off', async () => {
   await expect(q.all('SELECT 1')).rejects.toBeInstanceOf(InvalidOptionError);
   await expect(q.run(INSERT, ['s', 1, 'still writes'])).resolves.toMatchObject({ changes: 1 });
 });
+
+test('BLOBs and bigints cross both threads: a Buffer is written as a BLOB and read back as a Uint8Array', async () => {
+  const { q } = await openTestQueue({ setup: 'CREATE TABLE t (b BLOB, n INTEGER)' });
+  await q.run('INSERT INTO t VALUES (?, ?)', [Buffer.from('abc'), 2n ** 40n]);
+  await q.run('INSERT INTO t VALUES (?, ?)', [new Uint8Array([1, 2, 3]), 7]);
+  const rows = await q.all<{ b: Uint8Array; n: number }>('SELECT b, n FROM t ORDER BY rowid');
+  expect(rows.map((r) => [Buffer.from(r.b).toString('hex'), r.n])).toEqual([
+    ['616263', 2 ** 40],
+    ['010203', 7],
+  ]);
+  expect(rows[0]!.b).toBeInstanceOf(Uint8Array);
+});
