@@ -30,7 +30,7 @@ export interface WriteQueueOptions {
   busyRetryMaxMs?: number;
   /** Run a PASSIVE checkpoint after this many commits. Default 50. */
   checkpointEveryCommits?: number;
-  /** WAL file size above which the periodic checkpoint tries TRUNCATE instead of PASSIVE; also `journal_size_limit`. Default 4 MiB. */
+  /** WAL file size above which the periodic checkpoint follows PASSIVE with one TRUNCATE attempt (and runs 10x as often); also `journal_size_limit`. Default 4 MiB. */
   walTargetBytes?: number;
   /** WAL file size above which a checkpoint runs at once and waits (up to `checkpointWaitMs`) to TRUNCATE. Default 64 MiB. */
   walSoftLimitBytes?: number;

@@ -15,7 +15,7 @@ interface PassResult {
  *
  * `auto`, the periodic policy, picks one pass by the size of the WAL file:
  * - up to `walTargetBytes`: PASSIVE (never waits, never blocks readers or writers);
- * - over it: one TRUNCATE attempt, which does what PASSIVE does if the database is busy;
+ * - over it: PASSIVE, then one TRUNCATE attempt (which does what PASSIVE does if the database is busy);
  * - over `walSoftLimitBytes`: TRUNCATE retried for up to `checkpointWaitMs`.
  * PASSIVE alone cannot bound the WAL. The file only stops growing when the WAL is reset, which needs
  * every frame copied at a moment when no snapshot still reads from it. With other processes writing,
@@ -34,7 +34,13 @@ export async function checkpoint(
   if (mode !== 'auto') return [await runMode(conn, mode, reason, false)];
   const wal = conn.walBytes();
   if (wal > conn.config.walSoftLimitBytes) return [await runMode(conn, 'truncate', 'wal-limit', true)];
-  if (wal > conn.config.walTargetBytes) return [await runMode(conn, 'truncate', reason, true, false)];
+  if (wal > conn.config.walTargetBytes) {
+    // PASSIVE first, without the write lock: it copies nearly every frame while other processes
+    // keep writing. The TRUNCATE attempt after it then holds the write lock only for the frames
+    // that landed meanwhile, not for a whole WAL's worth of copying and syncing.
+    const first = await runMode(conn, 'passive', reason, false);
+    return [first, await runMode(conn, 'truncate', reason, true, false)];
+  }
   return [await runMode(conn, 'passive', reason, false)];
 }
 

@@ -129,8 +129,8 @@ export interface CheckpointReport {
   readonly walBytesAfter: number;
   readonly durationMs: number;
   /**
-   * True when the periodic policy chose TRUNCATE over PASSIVE: the WAL file was over
-   * `walTargetBytes` (one attempt), or over `walSoftLimitBytes` (reason `wal-limit`, with waiting).
+   * True for a TRUNCATE the periodic policy added: the WAL file was over `walTargetBytes` (one
+   * attempt, after a PASSIVE pass), or over `walSoftLimitBytes` (reason `wal-limit`, with waiting).
    */
   readonly escalated: boolean;
 }
