@@ -41,6 +41,12 @@ for (const s of only) {
 const want = (s: (typeof SUITES)[number]): boolean => only.includes(s);
 
 const ctx = new BenchContext(values.smoke);
+/** Runs one suite, then drops its files so their writeback does not slow the next one. */
+async function suite<T>(run: (c: BenchContext) => Promise<T>): Promise<T> {
+  const result = await run(ctx);
+  ctx.discardFiles();
+  return result;
+}
 const started = performance.now();
 ctx.progress(`litescribe bench${values.smoke ? ' (smoke)' : ''}: ${only.join(', ')} — files in ${ctx.dir}`);
 try {
@@ -51,12 +57,12 @@ try {
     startedAt: new Date().toISOString(),
     machine: { cpus: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, sqlite },
     smoke: values.smoke,
-    strategies: want('strategies') ? await commitStrategies(ctx) : [],
-    ...(want('shapes') ? await callerShapes(ctx) : { shapes: [], roundTrip: null }),
-    scenarios: want('processes') ? await multiProcess(ctx) : [],
-    contention: want('contention') ? await contention(ctx) : [],
-    walReader: want('wal') ? await walReader(ctx) : [],
-    micro: want('micro') ? await micro(ctx) : [],
+    strategies: want('strategies') ? await suite(commitStrategies) : [],
+    ...(want('shapes') ? await suite(callerShapes) : { shapes: [], roundTrip: null }),
+    scenarios: want('processes') ? await suite(multiProcess) : [],
+    contention: want('contention') ? await suite(contention) : [],
+    walReader: want('wal') ? await suite(walReader) : [],
+    micro: want('micro') ? await suite(micro) : [],
   };
   const results: BenchResults = { ...partial, goals: judgeGoals(partial) };
   const tables = buildTables(results);
