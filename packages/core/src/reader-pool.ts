@@ -12,6 +12,8 @@ const READER_ENTRY = createRequire(import.meta.url).resolve('@litescribe/reader-
  */
 export class ReaderPool {
   readonly #pool: Piscina<ReaderTask, ReaderReply>;
+  /** Reads issued and not yet answered; close() waits for them (piscina's own close does not wait for reads still queued). */
+  readonly #pending = new Set<Promise<unknown>>();
 
   constructor(config: ReaderConfig, readers: number) {
     this.#pool = new Piscina<ReaderTask, ReaderReply>({
@@ -35,11 +37,15 @@ export class ReaderPool {
 
   async read(task: ReaderTask, signal: AbortSignal | undefined): Promise<unknown> {
     let reply: ReaderReply;
+    const running = this.#pool.run(task, signal === undefined ? {} : { signal });
+    this.#pending.add(running);
     try {
-      reply = await this.#pool.run(task, signal === undefined ? {} : { signal });
+      reply = await running;
     } catch (err) {
       if (signal?.aborted === true) throw signal.reason;
       throw new WorkerExitedError(`the reader thread exited during this read (${(err as Error).message})`, { cause: err });
+    } finally {
+      this.#pending.delete(running);
     }
     switch (reply.kind) {
       case 'rows':
@@ -53,6 +59,13 @@ export class ReaderPool {
     }
   }
 
+  /** Lets the reads already issued finish, then ends the threads. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    await this.#pool.destroy();
+  }
+
+  /** Ends the threads at once; reads in flight reject with `WorkerExitedError`. */
   async destroy(): Promise<void> {
     await this.#pool.destroy();
   }

@@ -191,8 +191,8 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
 
   /**
    * Stops accepting operations (they reject with `QueueClosedError`), commits everything already
-   * accepted, runs a final TRUNCATE checkpoint, closes the connection and ends the thread.
-   * Calling it again returns the same promise.
+   * accepted, runs a final TRUNCATE checkpoint, closes the connection and ends the thread. Reads
+   * already issued finish before the reader threads end. Calling it again returns the same promise.
    */
   close(): Promise<void> {
     this.#closing ??= this.#closeNow();
@@ -235,7 +235,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
       }
     } finally {
       this.#state = 'closed';
-      await Promise.all([this.#thread.destroy(), this.#readers?.destroy()]);
+      await Promise.all([this.#thread.destroy(), this.#readers?.close()]);
     }
   }
 

@@ -74,6 +74,14 @@ test('reads: writing SQL, bad SQL and bad params are typed errors; reads after c
   await expect(q.all('SELECT 1')).rejects.toBeInstanceOf(QueueClosedError);
 });
 
+test('close() lets reads already issued finish', async () => {
+  const { q } = await openTestQueue();
+  const slow = q.get<{ n: number }>(SLOW, [300_000]);
+  await new Promise((r) => setTimeout(r, 20));
+  await q.close();
+  await expect(slow).resolves.toEqual({ n: 300_000 });
+});
+
 test('readers: 0 turns reads off', async () => {
   const { q } = await openTestQueue({ readers: 0 });
   await expect(q.all('SELECT 1')).rejects.toBeInstanceOf(InvalidOptionError);
