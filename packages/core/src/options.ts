@@ -76,8 +76,8 @@ function fail(name: string, expected: string, value: unknown): never {
   throw new InvalidOptionError(`Expected \`${name}\` to be ${expected}, got ${describeValue(value)}`);
 }
 
-function integer(o: Record<string, unknown>, name: keyof typeof DEFAULT_OPTIONS, min: number): number {
-  const value = o[name] ?? DEFAULT_OPTIONS[name];
+function integer(o: Record<string, unknown>, name: keyof typeof DEFAULT_OPTIONS, min: number, fallback: unknown = DEFAULT_OPTIONS[name]): number {
+  const value = o[name] ?? fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) fail(name, `an integer >= ${min}`, value);
   return value;
 }
@@ -118,6 +118,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const allowUnsafe = o.allowUnsafeSqliteVersion ?? false;
   if (typeof allowUnsafe !== 'boolean') fail('allowUnsafeSqliteVersion', 'a boolean', allowUnsafe);
 
+  const walSoftLimitBytes = integer(o, 'walSoftLimitBytes', 4096);
+  // The target may not exceed the soft limit; when only the soft limit is given, it caps the target.
+  const walTargetBytes = integer(o, 'walTargetBytes', 0, Math.min(DEFAULT_OPTIONS.walTargetBytes, walSoftLimitBytes));
+  if (walTargetBytes > walSoftLimitBytes) fail('walTargetBytes', `an integer <= walSoftLimitBytes (${walSoftLimitBytes})`, walTargetBytes);
+
   const resolved = {
     path: resolve(path),
     setup: Object.freeze([...(setup as string[])]),
@@ -131,18 +136,13 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     busyRetryMinMs: integer(o, 'busyRetryMinMs', 0),
     busyRetryMaxMs: integer(o, 'busyRetryMaxMs', 0),
     checkpointEveryCommits: integer(o, 'checkpointEveryCommits', 1),
-    walSoftLimitBytes: integer(o, 'walSoftLimitBytes', 4096),
-    walTargetBytes: 0,
+    walSoftLimitBytes,
+    walTargetBytes,
     checkpointWaitMs: integer(o, 'checkpointWaitMs', 0),
     statementCacheSize: integer(o, 'statementCacheSize', 0),
     readers: integer(o, 'readers', 0),
     allowUnsafeSqliteVersion: allowUnsafe,
   };
-  // The target may not exceed the soft limit; when only the soft limit is given, it caps the target.
-  const target = o.walTargetBytes ?? Math.min(DEFAULT_OPTIONS.walTargetBytes, resolved.walSoftLimitBytes);
-  if (typeof target !== 'number' || !Number.isInteger(target) || target < 0) fail('walTargetBytes', 'an integer >= 0', target);
-  if (target > resolved.walSoftLimitBytes) fail('walTargetBytes', `an integer <= walSoftLimitBytes (${resolved.walSoftLimitBytes})`, target);
-  resolved.walTargetBytes = target;
   if (resolved.busyRetryMaxMs < resolved.busyRetryMinMs) {
     fail('busyRetryMaxMs', `an integer >= busyRetryMinMs (${resolved.busyRetryMinMs})`, resolved.busyRetryMaxMs);
   }
