@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { StatementCache, WriterErrorCode, toErrorData } from '@litescribe/writer-worker';
+import { StatementCache, WriterErrorCode, bindArgs, toErrorData } from '@litescribe/writer-worker';
 import type { ReaderConfig, ReaderReply, ReaderTask } from './protocol.js';
 
 const config = workerData as ReaderConfig;
@@ -35,7 +35,7 @@ export function handleRead(task: ReaderTask): ReaderReply {
         },
       };
     }
-    const args = task.params === undefined ? [] : Array.isArray(task.params) ? (task.params as unknown[]) : [task.params];
+    const args = bindArgs(task.params);
     switch (task.kind) {
       case 'all':
         return { kind: 'rows', rows: stmt.all(...args) };

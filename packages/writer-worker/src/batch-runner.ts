@@ -2,6 +2,7 @@ import { deserialize } from 'node:v8';
 import type { Statement } from 'better-sqlite3';
 import { BusyDeadlineError, retryWhileBusy } from './busy-retry.js';
 import type { BusyRetryPolicy } from './busy-retry.js';
+import { bindArgs } from './bind-args.js';
 import { isBatchFatalCode, toErrorData } from './error-data.js';
 import { WriterErrorCode } from './protocol.js';
 import type { BatchDone, BatchTask, BindParams, ErrorData, OpMessage, RunResult } from './protocol.js';
@@ -136,8 +137,7 @@ function runComplex(conn: WriterConnection, op: OpMessage): unknown {
 }
 
 function runStatement(stmt: Statement, params: BindParams | undefined): RunResult {
-  if (params === undefined) return stmt.run();
-  return Array.isArray(params) ? stmt.run(...(params as unknown[])) : stmt.run(params);
+  return stmt.run(...bindArgs(params));
 }
 
 function inSavepoint<T>(conn: WriterConnection, body: () => T): T {

@@ -33,15 +33,15 @@ export async function checkpoint(
 ): Promise<CheckpointReport[]> {
   if (mode !== 'auto') return [await runMode(conn, mode, reason, false)];
   const wal = conn.walBytes();
-  if (wal > conn.config.walSoftLimitBytes) return [await runMode(conn, 'truncate', 'wal-limit', true)];
+  if (wal > conn.config.walSoftLimitBytes) return [await runMode(conn, 'truncate', 'wal-limit', true, true, wal)];
   if (wal > conn.config.walTargetBytes) {
     // PASSIVE first, without the write lock: it copies nearly every frame while other processes
     // keep writing. The TRUNCATE attempt after it then holds the write lock only for the frames
     // that landed meanwhile, not for a whole WAL's worth of copying and syncing.
-    const first = await runMode(conn, 'passive', reason, false);
-    return [first, await runMode(conn, 'truncate', reason, true, false)];
+    const first = await runMode(conn, 'passive', reason, false, true, wal);
+    return [first, await runMode(conn, 'truncate', reason, true, false, first.walBytesAfter)];
   }
-  return [await runMode(conn, 'passive', reason, false)];
+  return [await runMode(conn, 'passive', reason, false, true, wal)];
 }
 
 async function runMode(
@@ -50,9 +50,10 @@ async function runMode(
   reason: CheckpointReport['reason'],
   escalated: boolean,
   wait = true,
+  // The size the caller just looked up, so one checkpoint does not stat the file twice in a row.
+  walBytesBefore = conn.walBytes(),
 ): Promise<CheckpointReport> {
   const started = performance.now();
-  const walBytesBefore = conn.walBytes();
   let pass = attempt(conn, mode);
   // PASSIVE and FULL report what they did; RESTART and TRUNCATE are worth a short wait for readers.
   if (wait && (mode === 'restart' || mode === 'truncate')) {

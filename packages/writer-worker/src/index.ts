@@ -10,6 +10,7 @@ export { jitteredDelay } from './busy-retry.js';
 // Shared with the reader threads (@litescribe/reader-worker).
 export { StatementCache } from './statement-cache.js';
 export { toErrorData } from './error-data.js';
+export { bindArgs } from './bind-args.js';
 export type {
   BindParams,
   BindValue,
