@@ -4,8 +4,8 @@ import { QueueClosedError, QueueFullError, WorkerExitedError, errorFromData } fr
 import { OpFifo } from './op-fifo.js';
 import type { ResolvedOptions } from './options.js';
 import type { StatsRecorder } from './queue-stats.js';
-import { MAX_TASKS_IN_FLIGHT } from './writer-thread.js';
-import type { WriterThread } from './writer-thread.js';
+import { MAX_TASKS_IN_FLIGHT } from './task-runner.js';
+import type { TaskRunner } from './task-runner.js';
 
 const enum OpState {
   /** Accepted, waiting for room (`onFull: 'wait'`). */
@@ -53,7 +53,7 @@ export interface SchedulerHooks {
  * passed its soft limit, or on request.
  */
 export class BatchScheduler {
-  readonly #thread: WriterThread;
+  readonly #thread: TaskRunner;
   readonly #opts: ResolvedOptions;
   readonly #stats: StatsRecorder;
   readonly #hooks: SchedulerHooks;
@@ -80,7 +80,7 @@ export class BatchScheduler {
   readonly #flushWaiters: Array<{ readonly mark: number; readonly resolve: () => void }> = [];
   readonly #idleWaiters: Array<() => void> = [];
 
-  constructor(thread: WriterThread, opts: ResolvedOptions, stats: StatsRecorder, hooks: SchedulerHooks) {
+  constructor(thread: TaskRunner, opts: ResolvedOptions, stats: StatsRecorder, hooks: SchedulerHooks) {
     this.#thread = thread;
     this.#opts = opts;
     this.#stats = stats;

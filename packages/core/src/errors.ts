@@ -89,6 +89,16 @@ export class UnsafeSqliteVersionError extends LitescribeError {
   readonly code = 'ERR_UNSAFE_SQLITE_VERSION';
 }
 
+/**
+ * The shared writer could not be used: the token file that proves access is not owner-only, the
+ * leader refused this process's proof, or whoever holds the socket could not prove it is a leader.
+ * Nothing of the operation was handed over. `shareWriter: 'off'` opens without sharing.
+ */
+export class ShareRefusedError extends LitescribeError {
+  override readonly name = 'ShareRefusedError';
+  readonly code = 'ERR_SHARE_REFUSED';
+}
+
 /** An error from SQLite itself; `code` is SQLite's extended code, e.g. `SQLITE_CONSTRAINT_UNIQUE`. */
 export class SqliteError extends Error {
   override readonly name = 'SqliteError';
@@ -112,6 +122,7 @@ const BY_CODE: Record<string, CodedErrorClass> = {
   ERR_INVALID_OPTION: InvalidOptionError,
   ERR_TRANSACTION_LOST: TransactionLostError,
   ERR_UNSAFE_SQLITE_VERSION: UnsafeSqliteVersionError,
+  ERR_SHARE_REFUSED: ShareRefusedError,
 };
 
 /** Every `code` litescribe can put on an error it raises itself. */

@@ -17,6 +17,7 @@ export {
   ProcedureError,
   QueueClosedError,
   QueueFullError,
+  ShareRefusedError,
   SqliteError,
   TransactionLostError,
   UnknownProcedureError,

@@ -1,23 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import type { WriterConfig } from '@litescribe/writer-worker';
+import type { WriterConfig, WriterReply } from '@litescribe/writer-worker';
+import { createPrivateFile, shareAddress } from '@litescribe/writer-worker/link';
 import { BatchScheduler } from './batch-scheduler.js';
 import { errorFromData } from './errors.js';
 import { resolveOptions } from './options.js';
 import type { WriteQueueOptions } from './options.js';
 import { StatsRecorder } from './queue-stats.js';
 import { ReaderPool } from './reader-pool.js';
+import { SharedWriter } from './shared-writer.js';
+import type { Opened } from './shared-writer.js';
+import type { TaskRunner } from './task-runner.js';
 import { WriteQueue } from './write-queue.js';
 import { WriterThread } from './writer-thread.js';
 
 /**
  * Opens a write queue on a SQLite file.
  *
- * Resolves once the writer thread has opened the file, switched it to WAL, applied `synchronous`,
- * run `setup` (once, in one transaction) and loaded `procedures`. If any step fails it rejects with
- * a typed error and no thread is left running.
+ * Resolves once the file is open in WAL mode with `synchronous` applied, `setup` has run (once, in
+ * one transaction) and `procedures` are loaded — by this process's writer thread, or, when another
+ * process already leads the file (`shareWriter: 'auto'`), by the leader's. If any step fails it
+ * rejects with a typed error and no thread is left running.
  */
 export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQueue> {
   const opts = resolveOptions(options);
+  // Abstract sockets (the meeting point) are Linux's; elsewhere every process writes for itself.
+  const sharing = opts.shareWriter === 'auto' && process.platform === 'linux';
+  if (sharing) createPrivateFile(opts.path); // the meeting point is keyed by the file's inode
   const config: WriterConfig = {
     path: opts.path,
     synchronous: opts.synchronous,
@@ -27,36 +35,49 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
     walTargetBytes: opts.walTargetBytes,
     walSoftLimitBytes: opts.walSoftLimitBytes,
     checkpointWaitMs: opts.checkpointWaitMs,
+    checkpointEveryCommits: opts.checkpointEveryCommits,
+    maxBatchOps: opts.maxBatchOps,
     statementCacheSize: opts.statementCacheSize,
     proceduresUrl: opts.procedures,
     allowUnsafeSqliteVersion: opts.allowUnsafeSqliteVersion,
     noticeChannel: `litescribe:${process.pid}:${randomUUID()}`,
+    share: sharing ? shareAddress(opts.path) : null,
   };
-  // The thread's callbacks reach the queue once it exists; nothing is reported before open resolves.
+  // The writer's callbacks reach the queue once it exists; nothing is reported before open resolves.
   let queue: WriteQueue | undefined;
-  const thread = new WriterThread(
-    config,
-    (notice) => queue?.notice(notice),
-    (err) => queue?.reportError(err),
-  );
-  let opened;
-  try {
-    opened = await thread.run({ kind: 'open', setup: opts.setup });
-  } catch (err) {
-    await thread.destroy();
-    throw err;
-  }
-  if (opened.kind !== 'opened') {
-    await thread.destroy();
-    throw opened.kind === 'failed' ? errorFromData(opened.error) : new Error(`writer answered open with ${opened.kind}`);
+  const hooks = { onNotice: (notice: Parameters<WriteQueue['notice']>[0]) => queue?.notice(notice), onError: (err: Error) => queue?.reportError(err) };
+  let runner: TaskRunner;
+  let opened: Opened;
+  if (config.share !== null) {
+    ({ writer: runner, opened } = await SharedWriter.open(
+      { ...config, share: config.share },
+      { procedures: opts.procedures, synchronous: opts.synchronous },
+      opts.setup,
+      hooks,
+    ));
+  } else {
+    const thread = new WriterThread(config, hooks.onNotice, hooks.onError);
+    let reply: WriterReply;
+    try {
+      reply = await thread.run({ kind: 'open', setup: opts.setup });
+    } catch (err) {
+      await thread.destroy();
+      throw err;
+    }
+    if (reply.kind !== 'opened') {
+      await thread.destroy();
+      throw reply.kind === 'failed' ? errorFromData(reply.error) : new Error(`writer answered open with ${reply.kind}`);
+    }
+    runner = thread;
+    opened = reply;
   }
   const stats = new StatsRecorder();
   stats.walBytes = opened.walBytes;
-  const scheduler = new BatchScheduler(thread, opts, stats, {
+  const scheduler = new BatchScheduler(runner, opts, stats, {
     onCheckpoint: (report) => queue?.emit('checkpoint', report),
     onError: (err) => queue?.reportError(err),
   });
   const readers = opts.readers === 0 ? null : new ReaderPool({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000 }, opts.readers);
-  queue = new WriteQueue(opts, thread, scheduler, stats, opened, readers);
+  queue = new WriteQueue(opts, runner, scheduler, stats, opened, readers);
   return queue;
 }

@@ -42,6 +42,12 @@ export interface WriteQueueOptions {
   readers?: number;
   /** Open even on an SQLite with the WAL-reset corruption bug (only safe with one writing process). Default false. */
   allowUnsafeSqliteVersion?: boolean;
+  /**
+   * `'auto'`: the processes of this user on this machine that open the same file share one writer:
+   * the first leads, the others send it their operations over a local socket (Linux; elsewhere
+   * `'auto'` acts as `'off'`). `'off'`: this process writes with its own writer thread. Default `'auto'`.
+   */
+  shareWriter?: 'auto' | 'off';
 }
 
 /** Defaults of every optional field of {@link WriteQueueOptions}. */
@@ -63,6 +69,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' |
   statementCacheSize: 256,
   readers: 1,
   allowUnsafeSqliteVersion: false,
+  shareWriter: 'auto',
 });
 
 /** Options after validation: every field present, paths absolute, frozen. */
@@ -142,6 +149,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     statementCacheSize: integer(o, 'statementCacheSize', 0),
     readers: integer(o, 'readers', 0),
     allowUnsafeSqliteVersion: allowUnsafe,
+    shareWriter: oneOf(o, 'shareWriter', ['auto', 'off'] as const),
   };
   if (resolved.busyRetryMaxMs < resolved.busyRetryMinMs) {
     fail('busyRetryMaxMs', `an integer >= busyRetryMinMs (${resolved.busyRetryMinMs})`, resolved.busyRetryMaxMs);

@@ -26,6 +26,14 @@ export interface QueueStats {
   /** Reads completed (resolved or rejected), and reader threads running now. */
   readonly reads: number;
   readonly readerThreads: number;
+  /**
+   * This process's part in a shared writer (`shareWriter: 'auto'`): `'leader'` (its writer thread
+   * commits every process's operations), `'follower'` (it sends them to the leader), or `'solo'`
+   * (`shareWriter: 'off'`: its own writer thread, taking turns on SQLite's lock).
+   */
+  readonly role: 'leader' | 'follower' | 'solo';
+  /** Times this process had to find a new leader after the one it used went away. */
+  readonly leaderChanges: number;
   /** Time from enqueue to settle, in ms, over all settled operations. */
   readonly commitLatencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
@@ -57,7 +65,7 @@ export class StatsRecorder {
     if (ops > this.maxOpsPerTransaction) this.maxOpsPerTransaction = ops;
   }
 
-  snapshot(queueDepth: number, waitingForRoom: number, readerThreads: number): QueueStats {
+  snapshot(live: Pick<QueueStats, 'queueDepth' | 'waitingForRoom' | 'readerThreads' | 'role' | 'leaderChanges'>): QueueStats {
     const h = this.#latency;
     const ms = (us: number): number => (h.count === 0 ? 0 : us / 1000);
     return {
@@ -71,11 +79,9 @@ export class StatsRecorder {
       lockWaitMs: this.lockWaitMs,
       checkpoints: this.checkpoints,
       walBytes: this.walBytes,
-      queueDepth,
-      waitingForRoom,
       writerRestarts: this.writerRestarts,
       reads: this.reads,
-      readerThreads,
+      ...live,
       commitLatencyMs: { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) },
     };
   }

@@ -8,7 +8,8 @@ import { checkParams } from './params-check.js';
 import type { QueueStats, StatsRecorder } from './queue-stats.js';
 import type { ReaderPool } from './reader-pool.js';
 import { checkStatementSql } from './sql-check.js';
-import type { WriterThread } from './writer-thread.js';
+import type { SharedWriter } from './shared-writer.js';
+import type { TaskRunner } from './task-runner.js';
 
 /** The last argument every queue method takes. */
 export interface CallOptions {
@@ -45,7 +46,7 @@ type QueueState = 'open' | 'closing' | 'closed';
  */
 export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   readonly #opts: ResolvedOptions;
-  readonly #thread: WriterThread;
+  readonly #thread: TaskRunner;
   readonly #scheduler: BatchScheduler;
   readonly #stats: StatsRecorder;
   readonly #procedures: ReadonlySet<string>;
@@ -57,7 +58,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   /** @internal Use {@link openWriteQueue}. */
   constructor(
     opts: ResolvedOptions,
-    thread: WriterThread,
+    thread: TaskRunner,
     scheduler: BatchScheduler,
     stats: StatsRecorder,
     opened: { readonly procedures: readonly string[]; readonly sqliteVersion: string },
@@ -186,7 +187,14 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
 
   /** Counters and latency figures; cheap to call. */
   stats(): QueueStats {
-    return this.#stats.snapshot(this.#scheduler.depth, this.#scheduler.waitingForRoom, this.#readers?.threads ?? 0);
+    const shared = this.#thread as Partial<SharedWriter>;
+    return this.#stats.snapshot({
+      queueDepth: this.#scheduler.depth,
+      waitingForRoom: this.#scheduler.waitingForRoom,
+      readerThreads: this.#readers?.threads ?? 0,
+      role: shared.role ?? 'solo',
+      leaderChanges: shared.leaderChanges ?? 0,
+    });
   }
 
   /**

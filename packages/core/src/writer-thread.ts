@@ -3,13 +3,12 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { WriterConfig, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import { InvalidParamsError, WorkerExitedError } from './errors.js';
+import { MAX_TASKS_IN_FLIGHT } from './task-runner.js';
+import type { TaskRunner } from './task-runner.js';
 
 // The built entry of @litescribe/writer-worker: what users run, resolved, never imported here (the
 // main thread must not load better-sqlite3).
 const WRITER_ENTRY = createRequire(import.meta.url).resolve('@litescribe/writer-worker');
-
-/** Tasks handed to the writer at once: one running, one waiting behind it. */
-export const MAX_TASKS_IN_FLIGHT = 2;
 
 /**
  * The writer thread, run by piscina with exactly one worker.
@@ -18,7 +17,7 @@ export const MAX_TASKS_IN_FLIGHT = 2;
  * starts a replacement for the tasks still queued, and unrefs an idle thread so an open queue does
  * not keep a finished process alive.
  */
-export class WriterThread {
+export class WriterThread implements TaskRunner {
   readonly #pool: Piscina<WriterTask, WriterReply>;
   readonly #notices: BroadcastChannel;
   #destroyed = false;
@@ -35,6 +34,10 @@ export class WriterThread {
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: config,
       recordTiming: false,
+      // 'sync' parks the thread's event loop between tasks (cheapest hand-over). A leader serves
+      // followers' sockets from this thread, so its loop must stay live: 'async' waits with
+      // Atomics.waitAsync instead.
+      atomics: config.share === null ? 'sync' : 'async',
     });
     // A thread that dies with no task in hand is reported here rather than crashing the process.
     this.#pool.on('error', (err: Error) => onError(new WorkerExitedError(`writer thread failed: ${err.message}`, { cause: err })));

@@ -4,9 +4,11 @@ import { openTestQueue, reader, spawnFixture } from './helpers.js';
 
 const INSERT = 'INSERT INTO messages(session_id, content) VALUES (?, ?)';
 
+// Each process with its own writer (shareWriter 'off'): one process's writer thread dying touches
+// no other process. (With a shared writer the leader's thread is everyone's: see shared-writer tests.)
 test('the writer thread dies mid-batch while other processes write: in-flight ops reject, the file is intact, later ops succeed', async () => {
-  const { q, path } = await openTestQueue();
-  const others = Array.from({ length: 3 }, (_, id) => spawnFixture('mp-writer.mjs', [path, String(100 + id), '150', '3']));
+  const { q, path } = await openTestQueue({ shareWriter: 'off' });
+  const others = Array.from({ length: 3 }, (_, id) => spawnFixture('mp-writer.mjs', [path, String(100 + id), '150', '3', 'off']));
   await Promise.all(others.map((c) => c.waitForLine(/^ready$/)));
   // Load from this process too, then the crash in the middle of it.
   const before = Array.from({ length: 300 }, (_, i) => q.run(INSERT, ['me', `before-${i}`]));

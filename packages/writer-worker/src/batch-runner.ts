@@ -7,7 +7,10 @@ import { isBatchFatalCode, toErrorData } from './error-data.js';
 import { WriterErrorCode } from './protocol.js';
 import type { BatchDone, BatchTask, BindParams, ErrorData, OpMessage, RunResult } from './protocol.js';
 import { WriterError } from './writer-connection.js';
-import type { WriterConnection } from './writer-connection.js';
+import type { Procedure, WriterConnection } from './writer-connection.js';
+
+/** The procedures a batch's `call` op may name: a merged batch holds ops of several processes, each with its own module. */
+export type ProcedureLookup = (opIndex: number) => ReadonlyMap<string, Procedure>;
 
 /** Raised inside the op loop when the whole transaction must be abandoned. */
 class BatchAbort {
@@ -25,7 +28,12 @@ class BatchAbort {
  * run inside a SAVEPOINT so a failure part-way leaves nothing of them behind. An error that may end
  * the whole transaction (SQLITE_FULL, IOERR, …) rolls the batch back and every op is reported failed.
  */
-export async function runBatch(conn: WriterConnection, task: BatchTask, retry: BusyRetryPolicy): Promise<BatchDone> {
+export async function runBatch(
+  conn: WriterConnection,
+  task: BatchTask,
+  retry: BusyRetryPolicy,
+  proceduresOf: ProcedureLookup = () => conn.procedures,
+): Promise<BatchDone> {
   const { count } = task;
   const changes = new Float64Array(count);
   const rowids = new Float64Array(count);
@@ -78,7 +86,7 @@ export async function runBatch(conn: WriterConnection, task: BatchTask, retry: B
           changes[i] = r.changes;
           rowids[i] = Number(r.lastInsertRowid);
         } else {
-          values.push([i, runComplex(conn, complex.get(i)!)]);
+          values.push([i, runComplex(conn, complex.get(i)!, proceduresOf(i))]);
         }
       } catch (err) {
         const op = complex.get(i);
@@ -123,14 +131,14 @@ function transactionLost(detail: string | null): ErrorData {
   };
 }
 
-function runComplex(conn: WriterConnection, op: OpMessage): unknown {
+function runComplex(conn: WriterConnection, op: OpMessage, procedures: ReadonlyMap<string, Procedure>): unknown {
   switch (op.kind) {
     case 'run':
       return runStatement(conn.statements.get(op.sql), op.params);
     case 'batch':
       return inSavepoint(conn, () => op.statements.map((s) => runStatement(conn.statements.get(s.sql), s.params)));
     case 'call':
-      return inSavepoint(conn, () => callProcedure(conn, op.name, op.args));
+      return inSavepoint(conn, () => callProcedure(conn, procedures, op.name, op.args));
     default:
       throw new Error(`unknown op kind: ${JSON.stringify((op as { kind: unknown }).kind)}`);
   }
@@ -152,8 +160,8 @@ function inSavepoint<T>(conn: WriterConnection, body: () => T): T {
   }
 }
 
-function callProcedure(conn: WriterConnection, name: string, serializedArgs: Uint8Array): unknown {
-  const fn = conn.procedures.get(name);
+function callProcedure(conn: WriterConnection, procedures: ReadonlyMap<string, Procedure>, name: string, serializedArgs: Uint8Array): unknown {
+  const fn = procedures.get(name);
   if (fn === undefined) {
     throw new WriterError(WriterErrorCode.unknownProcedure, `unknown procedure ${JSON.stringify(name)}`);
   }

@@ -3,14 +3,20 @@ import { runBatch } from './batch-runner.js';
 import type { BusyRetryPolicy } from './busy-retry.js';
 import { checkpoint } from './checkpointer.js';
 import { toErrorData } from './error-data.js';
-import type { WriterConfig, WriterNotice, WriterReply, WriterTask } from './protocol.js';
-import { WriterConnection } from './writer-connection.js';
+import { LeaderServer } from './leader-server.js';
+import type { Follower, JoinRequest } from './leader-server.js';
+import { mergeBatches, splitBatchDone } from './merge-batches.js';
+import type { BatchTask, CheckpointReport, SynchronousMode, WriterConfig, WriterNotice, WriterReply, WriterTask } from './protocol.js';
+import { WriterErrorCode } from './protocol.js';
+import { WriterConnection, WriterError, loadProcedures } from './writer-connection.js';
+import type { Procedure } from './writer-connection.js';
 
 // One writer thread, one connection. A replacement thread (after a crash) starts with none and
 // opens it on its first task from the same workerData, so it behaves exactly like the first.
 const config = workerData as WriterConfig;
 let connection: WriterConnection | null = null;
 let notices: BroadcastChannel | null = null;
+let server: LeaderServer | null = null;
 
 const retryPolicy: BusyRetryPolicy = {
   deadlineMs: config?.busyDeadlineMs ?? 0,
@@ -27,11 +33,78 @@ async function connect(): Promise<WriterConnection> {
   return connection;
 }
 
-// Tasks run strictly one after another. The main thread keeps a second task queued here while the
-// first runs (so the writer never idles waiting for the main thread to hand it the next batch);
-// piscina may deliver it while the first is awaiting, and two batches interleaved on one connection
-// would share a transaction.
-let tail: Promise<unknown> = Promise.resolve();
+type Procedures = ReadonlyMap<string, Procedure>;
+
+/** One unit of the writer's work: a task (this process's or a follower's), or a step of a follower joining. */
+type Job =
+  | { readonly kind: 'task'; readonly task: WriterTask; readonly procedures: Procedures | null; readonly done: (reply: WriterReply) => void }
+  | { readonly kind: 'step'; readonly step: () => Promise<void>; readonly done: (err: unknown) => void };
+
+// Jobs run strictly one after another: two batches interleaved on one connection would share a
+// transaction. The main thread keeps a second task queued here while the first runs (so the writer
+// never idles waiting for the main thread), and a leader's followers add theirs; consecutive batches
+// waiting here commit together in one transaction (group commit across processes).
+const jobs: Job[] = [];
+let draining = false;
+
+function submit(job: Job): void {
+  jobs.push(job);
+  if (!draining) {
+    draining = true;
+    void drain();
+  }
+}
+
+function submitTask(task: WriterTask, procedures: Procedures | null): Promise<WriterReply> {
+  return new Promise((resolve) => submit({ kind: 'task', task, procedures, done: resolve }));
+}
+
+async function drain(): Promise<void> {
+  while (jobs.length > 0) {
+    const job = jobs.shift()!;
+    if (job.kind === 'step') {
+      await job.step().then(() => job.done(undefined), job.done);
+    } else if (job.task.kind === 'batch') {
+      const group: Array<{ task: BatchTask; procedures: Procedures | null; done: (reply: WriterReply) => void }> = [{ ...job, task: job.task }];
+      let ops = job.task.count;
+      for (let next = jobs[0]; next?.kind === 'task' && next.task.kind === 'batch' && ops + next.task.count <= config.maxBatchOps; next = jobs[0]) {
+        jobs.shift();
+        ops += next.task.count;
+        group.push({ ...next, task: next.task });
+      }
+      await runGroup(group);
+    } else {
+      job.done(await runTask(job.task));
+    }
+  }
+  draining = false;
+}
+
+/** Commits several processes' batches in one transaction and answers each with its own part. */
+async function runGroup(group: ReadonlyArray<{ task: BatchTask; procedures: Procedures | null; done: (reply: WriterReply) => void }>): Promise<void> {
+  let replies: WriterReply[];
+  try {
+    const conn = await connect();
+    const merged = mergeBatches(group.map((g) => g.task));
+    // Each op's `call` resolves against its own process's procedures module.
+    const bounds = group.map((g) => g.task.count);
+    const proceduresOf = (opIndex: number): Procedures => {
+      let end = 0;
+      for (let k = 0; k < group.length; k++) {
+        end += bounds[k]!;
+        if (opIndex < end) return group[k]!.procedures ?? conn.procedures;
+      }
+      return conn.procedures;
+    };
+    const done = await runBatch(conn, merged, retryPolicy, proceduresOf);
+    if (done.committed) commitsSinceCheckpoint += 1;
+    replies = splitBatchDone(done, bounds);
+  } catch (err) {
+    const failed: WriterReply = { kind: 'failed', error: toErrorData(err) };
+    replies = group.map(() => failed);
+  }
+  group.forEach((g, k) => g.done(replies[k]!));
+}
 
 /**
  * The writer thread's task handler (piscina calls it by this name). Never throws: every failure
@@ -39,15 +112,26 @@ let tail: Promise<unknown> = Promise.resolve();
  * itself died.
  */
 export function handleTask(task: WriterTask): Promise<WriterReply> {
-  const reply = tail.then(() => runTask(task));
-  tail = reply;
-  return reply;
+  // A leader that is closing redirects followers' new tasks from now on, not from when close runs.
+  if (task.kind === 'close') server?.beginClose();
+  return submitTask(task, null);
 }
+
+/** Commits since the last checkpoint, every process's. */
+let commitsSinceCheckpoint = 0;
 
 async function runTask(task: WriterTask): Promise<WriterReply> {
   try {
     switch (task.kind) {
       case 'open': {
+        if (config.share !== null && server === null) {
+          try {
+            server = await LeaderServer.listen(config.share.socketName, config.share.tokenPath, leaderHost);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+            throw new WriterError(WriterErrorCode.leaderExists, 'another process leads this database file');
+          }
+        }
         const conn = await connect();
         await conn.applySetup(task.setup, retryPolicy);
         return {
@@ -58,19 +142,28 @@ async function runTask(task: WriterTask): Promise<WriterReply> {
         };
       }
       case 'batch':
-        return await runBatch(await connect(), task, retryPolicy);
+        throw new Error('batches run in groups (drain)');
       case 'checkpoint': {
+        const conn = await connect();
+        if (task.mode === 'auto' && !checkpointDue(conn)) return { kind: 'checkpointed', reports: [] };
+        commitsSinceCheckpoint = 0;
         const reason = task.mode === 'auto' ? 'interval' : 'request';
-        return { kind: 'checkpointed', reports: await checkpoint(await connect(), task.mode, reason) };
+        return { kind: 'checkpointed', reports: await checkpoint(conn, task.mode, reason) };
       }
       case 'close': {
-        if (connection === null) return { kind: 'closed', reports: [] };
-        const conn = connection;
-        const reports = await checkpoint(conn, 'truncate', 'close');
-        connection = null;
-        conn.close();
+        const leaving = server?.end();
+        server = null;
+        let reports: CheckpointReport[] = [];
+        if (connection !== null) {
+          const conn = connection;
+          reports = await checkpoint(conn, 'truncate', 'close');
+          connection = null;
+          conn.close();
+        }
         notices?.close();
         notices = null;
+        // Answered once every follower has hung up, so this process may exit at once.
+        await leaving;
         return { kind: 'closed', reports };
       }
       default:
@@ -80,3 +173,76 @@ async function runTask(task: WriterTask): Promise<WriterReply> {
     return { kind: 'failed', error: toErrorData(err) };
   }
 }
+
+/**
+ * A periodic checkpoint comes from every process's scheduler, each counting only the commits of its
+ * own batches. Alone, this writer sees exactly what its scheduler counted, so it always runs it.
+ * As a leader it skips one asked for too soon after the last (another process asked first): the
+ * same policy, counted over every process's commits.
+ */
+function checkpointDue(conn: WriterConnection): boolean {
+  if (config.share === null) return true;
+  const every = config.checkpointEveryCommits;
+  const wal = conn.walBytes();
+  return wal > config.walSoftLimitBytes || commitsSinceCheckpoint >= every || (wal > config.walTargetBytes && commitsSinceCheckpoint >= Math.ceil(every / 10));
+}
+
+// The strongest `synchronous` any process asked for; a follower's commits are never weaker than its own setting.
+const SYNC_ORDER: readonly SynchronousMode[] = ['off', 'normal', 'full', 'extra'];
+const followers = new Set<Follower>();
+let syncInForce: SynchronousMode | null = null;
+
+function applyStrongestSync(conn: WriterConnection): void {
+  let want = config.synchronous;
+  for (const f of followers) if (SYNC_ORDER.indexOf(f.synchronous) > SYNC_ORDER.indexOf(want)) want = f.synchronous;
+  if (want === (syncInForce ?? config.synchronous)) return;
+  conn.db.pragma(`synchronous = ${want.toUpperCase()}`);
+  syncInForce = want;
+}
+
+/** Runs `step` between transactions, in the writer's chain. */
+function runStep(step: () => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => submit({ kind: 'step', step, done: (err) => (err === undefined ? resolve() : reject(err)) }));
+}
+
+const moduleCache = new Map<string, Promise<Procedures>>();
+
+const leaderHost = {
+  async join(follower: Follower, request: JoinRequest) {
+    let procedures: Procedures = new Map();
+    if (request.procedures !== null) {
+      let loading = moduleCache.get(request.procedures);
+      if (loading === undefined) {
+        loading = loadProcedures(request.procedures);
+        moduleCache.set(request.procedures, loading);
+        loading.catch(() => moduleCache.delete(request.procedures!));
+      }
+      procedures = await loading;
+    }
+    let welcome: WriterReply & { kind: 'opened' } = { kind: 'opened', sqliteVersion: '', procedures: [], walBytes: 0 };
+    await runStep(async () => {
+      const conn = await connect();
+      // Raised before the follower's first batch can arrive (it is sent only after the welcome).
+      followers.add(follower);
+      applyStrongestSync(conn);
+      try {
+        await conn.applySetup(request.setup, retryPolicy);
+      } catch (err) {
+        followers.delete(follower);
+        applyStrongestSync(conn);
+        throw err;
+      }
+      welcome = { kind: 'opened', sqliteVersion: conn.sqliteVersion, procedures: [...procedures.keys()], walBytes: conn.walBytes() };
+    });
+    return {
+      welcome: { kind: 'welcome' as const, sqliteVersion: welcome.sqliteVersion, procedures: welcome.procedures, walBytes: welcome.walBytes, leaderPid: process.pid },
+      runTask: (task: WriterTask) => submitTask(task, procedures),
+    };
+  },
+  leave(follower: Follower) {
+    if (!followers.delete(follower)) return;
+    void runStep(async () => {
+      if (connection !== null) applyStrongestSync(connection);
+    }).catch(() => undefined);
+  },
+};

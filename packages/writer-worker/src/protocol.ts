@@ -37,6 +37,12 @@ export interface WriterConfig {
   readonly proceduresUrl: string | null;
   readonly allowUnsafeSqliteVersion: boolean;
   readonly noticeChannel: string;
+  /** Most operations in one transaction; a leader merges batches up to this many. */
+  readonly maxBatchOps: number;
+  /** A leader skips a periodic checkpoint asked for when fewer commits than this went by (see handle-task). */
+  readonly checkpointEveryCommits: number;
+  /** Leader of a shared writer: where followers meet it. Null: this writer serves its own process only. */
+  readonly share: { readonly socketName: string; readonly tokenPath: string } | null;
 }
 
 /** One operation inside a batch. */
@@ -167,4 +173,7 @@ export const WriterErrorCode = {
   invalidOption: 'ERR_INVALID_OPTION',
   unsafeSqliteVersion: 'ERR_UNSAFE_SQLITE_VERSION',
   transactionLost: 'ERR_TRANSACTION_LOST',
+  shareRefused: 'ERR_SHARE_REFUSED',
+  /** Internal: another process bound the leader socket first; the opener follows it instead. */
+  leaderExists: 'ERR_LEADER_EXISTS',
 } as const;

@@ -1,10 +1,11 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle, Statement } from 'better-sqlite3';
 import { retryWhileBusy } from './busy-retry.js';
 import type { BusyRetryPolicy } from './busy-retry.js';
 import { WriterErrorCode } from './protocol.js';
 import type { WriterConfig } from './protocol.js';
+import { createPrivateFile } from './share-address.js';
 import { isWalResetBugAffected } from './sqlite-version-gate.js';
 import { StatementCache } from './statement-cache.js';
 
@@ -127,21 +128,8 @@ function configure(db: DatabaseHandle, config: WriterConfig): string {
   return version;
 }
 
-/**
- * Creates the database file with mode 0600 when it does not exist yet, so transcripts are private
- * from the first byte; SQLite gives the -wal and -shm files the database file's mode.
- * O_EXCL means no descriptor is ever opened on a file that exists, so no lock SQLite holds on it
- * in this process can be dropped by a close().
- */
-function createPrivateFile(path: string): void {
-  try {
-    writeFileSync(path, '', { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-}
-
-async function loadProcedures(url: string | null): Promise<ReadonlyMap<string, Procedure>> {
+/** Imports a procedures module and returns its named function exports. */
+export async function loadProcedures(url: string | null): Promise<ReadonlyMap<string, Procedure>> {
   const procedures = new Map<string, Procedure>();
   if (url === null) return procedures;
   let mod: Record<string, unknown>;
