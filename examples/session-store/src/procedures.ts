@@ -1,14 +1,30 @@
 // The session store's writes. Each named export is a litescribe procedure, `(db, args) => result`,
 // run by the writer thread inside the batch transaction and its own SAVEPOINT.
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { NewMessage, NewSession, TokenCounts } from './types.js';
 
 const now = (): number => Date.now() / 1000;
 
+// Each procedure runs once per call; preparing its statements every time cost the writer about as
+// much as running them (writer-thread --cpu-prof in the multi-process bench). One cache per connection.
+const caches = new WeakMap<Database, Map<string, Statement>>();
+function prepared(db: Database, sql: string): Statement {
+  let cache = caches.get(db);
+  if (cache === undefined) {
+    cache = new Map();
+    caches.set(db, cache);
+  }
+  let stmt = cache.get(sql);
+  if (stmt === undefined) {
+    stmt = db.prepare(sql);
+    cache.set(sql, stmt);
+  }
+  return stmt;
+}
+
 /** Creates a session; a session that exists already is left as it is. Returns true if created. */
 export function createSession(db: Database, s: NewSession): boolean {
-  const r = db
-    .prepare(
+  const r = prepared(db, 
       `INSERT OR IGNORE INTO sessions (id, source, user_id, model, model_config, system_prompt, parent_session_id, started_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     )
@@ -22,22 +38,22 @@ export function ensureSession(db: Database, { id, source }: { id: string; source
 }
 
 function requireSession(db: Database, id: string): void {
-  if (db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(id) === undefined) throw new Error(`no session ${JSON.stringify(id)}`);
+  if (prepared(db, 'SELECT 1 FROM sessions WHERE id = ?').get(id) === undefined) throw new Error(`no session ${JSON.stringify(id)}`);
 }
 
 export function endSession(db: Database, { id, reason }: { id: string; reason: string }): void {
   requireSession(db, id);
-  db.prepare('UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?').run(now(), reason, id);
+  prepared(db, 'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?').run(now(), reason, id);
 }
 
 export function reopenSession(db: Database, { id }: { id: string }): void {
   requireSession(db, id);
-  db.prepare('UPDATE sessions SET ended_at = NULL, end_reason = NULL WHERE id = ?').run(id);
+  prepared(db, 'UPDATE sessions SET ended_at = NULL, end_reason = NULL WHERE id = ?').run(id);
 }
 
 export function updateSystemPrompt(db: Database, { id, systemPrompt }: { id: string; systemPrompt: string }): void {
   requireSession(db, id);
-  db.prepare('UPDATE sessions SET system_prompt = ? WHERE id = ?').run(systemPrompt, id);
+  prepared(db, 'UPDATE sessions SET system_prompt = ? WHERE id = ?').run(systemPrompt, id);
 }
 
 /**
@@ -66,7 +82,7 @@ export function updateTokenCounts(db: Database, { id, counts, absolute = false }
     sets.push('model = COALESCE(model, ?)');
     values.push(counts.model);
   }
-  if (sets.length > 0) db.prepare(`UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+  if (sets.length > 0) prepared(db, `UPDATE sessions SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
 }
 
 /** Sets the counters given to exactly these values. */
@@ -82,10 +98,10 @@ export function setTitle(db: Database, { id, title }: { id: string; title: strin
   requireSession(db, id);
   const clean = title === null ? null : title.trim() === '' ? null : title.trim();
   if (clean !== null) {
-    const other = db.prepare('SELECT id FROM sessions WHERE title = ? AND id <> ?').pluck().get(clean, id) as string | undefined;
+    const other = prepared(db, 'SELECT id FROM sessions WHERE title = ? AND id <> ?').pluck().get(clean, id) as string | undefined;
     if (other !== undefined) throw new Error(`title ${JSON.stringify(clean)} is already used by session ${other}`);
   }
-  db.prepare('UPDATE sessions SET title = ? WHERE id = ?').run(clean, id);
+  prepared(db, 'UPDATE sessions SET title = ? WHERE id = ?').run(clean, id);
   return clean;
 }
 
@@ -98,28 +114,27 @@ export function appendMessage(db: Database, { sessionId, message: m }: { session
   requireSession(db, sessionId);
   const calls = m.toolCalls ?? null;
   if (calls !== null && !Array.isArray(calls)) throw new Error('toolCalls must be an array or null');
-  const r = db
-    .prepare(
+  const r = prepared(db, 
       `INSERT INTO messages (session_id, role, content, tool_call_id, tool_calls, tool_name, timestamp, token_count, finish_reason, reasoning)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(sessionId, m.role, m.content ?? null, m.toolCallId ?? null, calls === null ? null : JSON.stringify(calls), m.toolName ?? null, m.timestamp ?? now(), m.tokenCount ?? null, m.finishReason ?? null, m.reasoning ?? null);
-  db.prepare('UPDATE sessions SET message_count = message_count + 1, tool_call_count = tool_call_count + ? WHERE id = ?').run(calls?.length ?? 0, sessionId);
+  prepared(db, 'UPDATE sessions SET message_count = message_count + 1, tool_call_count = tool_call_count + ? WHERE id = ?').run(calls?.length ?? 0, sessionId);
   return Number(r.lastInsertRowid);
 }
 
 /** Deletes a session's messages and resets its counters. Returns how many messages went. */
 export function clearMessages(db: Database, { sessionId }: { sessionId: string }): number {
   requireSession(db, sessionId);
-  const r = db.prepare('DELETE FROM messages WHERE session_id = ?').run(sessionId);
-  db.prepare('UPDATE sessions SET message_count = 0, tool_call_count = 0 WHERE id = ?').run(sessionId);
+  const r = prepared(db, 'DELETE FROM messages WHERE session_id = ?').run(sessionId);
+  prepared(db, 'UPDATE sessions SET message_count = 0, tool_call_count = 0 WHERE id = ?').run(sessionId);
   return r.changes;
 }
 
 /** Deletes a session and its messages. Returns true if it existed. */
 export function deleteSession(db: Database, { id }: { id: string }): boolean {
-  db.prepare('DELETE FROM messages WHERE session_id = ?').run(id);
-  return db.prepare('DELETE FROM sessions WHERE id = ?').run(id).changes === 1;
+  prepared(db, 'DELETE FROM messages WHERE session_id = ?').run(id);
+  return prepared(db, 'DELETE FROM sessions WHERE id = ?').run(id).changes === 1;
 }
 
 /** Deletes ended sessions (and their messages) that ended more than `olderThanDays` ago, optionally of one source. */
@@ -128,6 +143,6 @@ export function pruneSessions(db: Database, { olderThanDays, source }: { olderTh
   const cutoff = now() - olderThanDays * 86_400;
   const where = `ended_at IS NOT NULL AND ended_at < ?${source === undefined ? '' : ' AND source = ?'}`;
   const args = source === undefined ? [cutoff] : [cutoff, source];
-  db.prepare(`DELETE FROM messages WHERE session_id IN (SELECT id FROM sessions WHERE ${where})`).run(...args);
-  return db.prepare(`DELETE FROM sessions WHERE ${where}`).run(...args).changes;
+  prepared(db, `DELETE FROM messages WHERE session_id IN (SELECT id FROM sessions WHERE ${where})`).run(...args);
+  return prepared(db, `DELETE FROM sessions WHERE ${where}`).run(...args).changes;
 }

@@ -1,7 +1,8 @@
 // `npm run bench`: runs the suites, prints tables, writes bench-results/{results.json,chart.svg}.
 //   --smoke   a seconds-long version (CI runs it so the harness never rots)
-//   --only    comma-separated suites: strategies, shapes, processes, wal, micro (the default set), and
-//             contention (the retry-policy comparison behind docs/contention.md; not in the default set)
+//   --only    comma-separated suites: strategies, shapes, processes, wal, micro (the default set),
+//             contention (the retry-policy comparison behind docs/contention.md) and failover (a
+//             shared writer's leader killed under load); the last two are not in the default set
 //   --docs    also rewrite docs/benchmarks.md and docs/benchmarks-chart.svg from this run
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -18,12 +19,13 @@ import type { BenchResults } from './results.js';
 import { callerShapes } from './suites/caller-shapes.js';
 import { commitStrategies } from './suites/commit-strategies.js';
 import { contention } from './suites/contention.js';
+import { failover } from './suites/failover.js';
 import { micro } from './suites/micro.js';
 import { multiProcess } from './suites/multi-process.js';
 import { walReader } from './suites/wal-reader.js';
 
-const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention'] as const;
-const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention');
+const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover'] as const;
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover');
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 const { values } = parseArgs({
@@ -63,6 +65,7 @@ try {
     contention: want('contention') ? await suite(contention) : [],
     walReader: want('wal') ? await suite(walReader) : [],
     micro: want('micro') ? await suite(micro) : [],
+    failover: want('failover') ? await suite(failover) : [],
   };
   const results: BenchResults = { ...partial, goals: judgeGoals(partial) };
   const tables = buildTables(results);

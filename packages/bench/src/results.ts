@@ -25,12 +25,20 @@ export interface ProcessResult {
   readonly loopDelayMax: number;
   /** Lock retries by this process' writer (0 for the "before" variant, whose waits SQLite hides). */
   readonly busyRetries: number;
+  /** `stats().role` at the end: leader, follower or solo; `inline` for "before". */
+  readonly role: string;
+  /** Wall-clock gaps of 5 ms or more between two acknowledged writes: [start, end] in epoch ms. */
+  readonly gaps: ReadonlyArray<readonly [number, number]>;
+  /** Writes rejected with WorkerExitedError (outcome unknown: a leader died holding them). */
+  readonly inDoubt: number;
   readonly firstError?: string;
 }
 
 export interface ScenarioResult {
   readonly processes: number;
-  readonly variant: 'before' | 'after';
+  readonly variant: 'before' | 'after' | 'shared';
+  /** Mean pause between one process's writes, in ms; 0 = each process awaits its writes back to back. */
+  readonly thinkMs: number;
   /** Lock-retry policy of the "after" processes, e.g. "jitter 1–20 ms"; SQLite's handler for "before". */
   readonly policy: string;
   readonly perProcess: readonly ProcessResult[];
@@ -38,6 +46,20 @@ export interface ScenarioResult {
   readonly totalOps: number;
   readonly totalErrors: number;
   readonly opsPerSec: number;
+}
+
+/** One round of the failover suite: the leader killed with SIGKILL while followers write back to back. */
+export interface FailoverResult {
+  readonly followers: number;
+  /** From the kill to the next acknowledged write, per follower: the worst and the median. */
+  readonly worstMs: number;
+  readonly medianMs: number;
+  /** Follower writes rejected as outcome-unknown, and writes acknowledged in all. */
+  readonly inDoubt: number;
+  readonly acknowledged: number;
+  /** Rows in the file: at least `acknowledged`, at most `acknowledged + inDoubt`. */
+  readonly rows: number;
+  readonly integrity: string;
 }
 
 export interface WalReaderResult {
@@ -69,6 +91,8 @@ export interface BenchResults {
   readonly contention: ScenarioResult[];
   readonly walReader: WalReaderResult[];
   readonly micro: MicroResult[];
+  /** Leader SIGKILLed under load (`--only failover`). */
+  readonly failover: FailoverResult[];
   readonly goals: GoalResult[];
 }
 

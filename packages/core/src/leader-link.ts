@@ -99,8 +99,12 @@ export class LeaderLink implements TaskRunner {
       socket.once('connect', () => socket.write(encodeFrame({ kind: 'hello', nonce: followerNonce, pid: process.pid })));
       socket.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') {
+          // Nobody listens: there is no leader.
           finish();
           resolve(null);
+        } else if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'EAGAIN') {
+          // A leader closing with this connection still in its backlog, or a backlog that is full.
+          fail(new NotHandedOverError(`the leader did not take this connection (${err.code})`, { cause: err }));
         } else fail(err);
       });
       socket.on('close', () => fail(new NotHandedOverError('the leader closed the connection while this process joined')));

@@ -149,10 +149,11 @@ function runStatement(stmt: Statement, params: BindParams | undefined): RunResul
 }
 
 function inSavepoint<T>(conn: WriterConnection, body: () => T): T {
-  conn.db.exec('SAVEPOINT litescribe_op');
+  // Prepared once (statement cache): exec() would parse the text again for every op.
+  conn.statements.get('SAVEPOINT litescribe_op').run();
   try {
     const value = body();
-    conn.db.exec('RELEASE litescribe_op');
+    conn.statements.get('RELEASE litescribe_op').run();
     return value;
   } catch (err) {
     if (conn.db.inTransaction) conn.db.exec('ROLLBACK TO litescribe_op; RELEASE litescribe_op');

@@ -49,10 +49,13 @@ let draining = false;
 
 function submit(job: Job): void {
   jobs.push(job);
-  if (!draining) {
-    draining = true;
-    void drain();
-  }
+  if (draining) return;
+  draining = true;
+  // A leader starts after the poll phase: every follower socket readable in this turn of the event
+  // loop has then added its batch, and they commit together. Started at once (a microtask), the
+  // first socket's batch would run alone and the others would wait a whole transaction.
+  if (config.share !== null) setImmediate(drain);
+  else void drain();
 }
 
 function submitTask(task: WriterTask, procedures: Procedures | null): Promise<WriterReply> {

@@ -3,8 +3,8 @@
  * local socket. Nothing here loads SQLite: the follower's main thread imports it
  * (`@litescribe/writer-worker/link`).
  *
- * Frames are a 4-byte big-endian length and a `v8.serialize`d {@link LinkMessage}: the same layout
- * the writer thread takes (typed arrays, sparse error pairs) crosses the socket unchanged.
+ * Frames are a 4-byte big-endian length, a codec byte and the message (see frame-codec.ts): the
+ * same layout the writer thread takes (typed arrays, sparse error pairs) crosses the socket.
  *
  * Handshake, with a secret only the database file's owner can read (the token file beside it, mode
  * 0600), proven both ways and never sent: the follower must prove it to join, and the leader must
@@ -17,7 +17,7 @@
  * and did not run it (the follower sends it to the next leader), and `bye` before the leader closes.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { deserialize, serialize } from 'node:v8';
+import { decodeFrame } from './frame-codec.js';
 import type { ErrorData, SynchronousMode, WriterReply, WriterTask } from './protocol.js';
 
 /** Every message on a leader socket, both directions. */
@@ -45,51 +45,26 @@ export type LinkMessage =
   | { readonly kind: 'redirect'; readonly id: number }
   | { readonly kind: 'bye' };
 
-/** Encodes one message as a frame. */
-export function encodeFrame(msg: LinkMessage): Buffer {
-  const body = serialize(msg);
-  const frame = Buffer.allocUnsafe(4 + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  body.copy(frame, 4);
-  return frame;
-}
-
 /** Largest frame accepted: a batch is bounded by `maxBatchBytes` (4 MiB by default) plus layout. */
 const MAX_FRAME_BYTES = 1024 * 1024 * 1024;
 
-/** Splits a byte stream into messages. */
+/** Splits a byte stream into messages (frames as {@link encodeFrame} makes them). */
 export class FrameDecoder {
-  #buffered: Buffer[] = [];
-  #bytes = 0;
+  #pending: Buffer = Buffer.alloc(0);
 
   /** Feeds bytes; returns every whole message they complete. Throws on a frame that cannot be one. */
   push(chunk: Buffer): LinkMessage[] {
-    this.#buffered.push(chunk);
-    this.#bytes += chunk.length;
+    let buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     const out: LinkMessage[] = [];
-    for (;;) {
-      if (this.#bytes < 4) break;
-      const head = this.#take(4, false);
-      const length = head.readUInt32BE(0);
-      if (length > MAX_FRAME_BYTES) throw new Error(`frame of ${length} bytes is over the limit`);
-      if (this.#bytes < 4 + length) break;
-      this.#take(4, true);
-      out.push(deserialize(this.#take(length, true)) as LinkMessage);
+    while (buf.length >= 4) {
+      const length = buf.readUInt32BE(0);
+      if (length === 0 || length > MAX_FRAME_BYTES) throw new Error(`frame of ${length} bytes cannot be a message`);
+      if (buf.length < 4 + length) break;
+      out.push(decodeFrame(buf.subarray(4, 4 + length)));
+      buf = buf.subarray(4 + length);
     }
+    this.#pending = buf;
     return out;
-  }
-
-  #take(n: number, consume: boolean): Buffer {
-    const all = this.#buffered.length === 1 ? this.#buffered[0]! : Buffer.concat(this.#buffered);
-    const part = all.subarray(0, n);
-    if (consume) {
-      const rest = all.subarray(n);
-      this.#buffered = rest.length === 0 ? [] : [rest];
-      this.#bytes -= n;
-    } else {
-      this.#buffered = [all];
-    }
-    return part;
   }
 }
 
@@ -102,3 +77,5 @@ export function linkProof(token: Buffer, role: 'leader' | 'follower', followerNo
 export function proofMatches(received: Uint8Array, expected: Buffer): boolean {
   return received instanceof Uint8Array && received.length === expected.length && timingSafeEqual(received, expected);
 }
+
+export { encodeFrame } from './frame-codec.js';

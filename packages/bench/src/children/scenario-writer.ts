@@ -1,7 +1,9 @@
 // One process of the multi-process scenario, the seed's workload: an agent session appending
 // messages (through the session store) with short think times until its time is up, then one JSON
 // line with what it saw.
-//   node scenario-writer.js <before|after> <path> <startAtEpochMs> <durationMs> <thinkMs> <id> [retryMinMs retryMaxMs]
+//   node scenario-writer.js <before|after|shared> <path> <startAtEpochMs> <durationMs> <thinkMs> <id> [retryMinMs retryMaxMs]
+// "after" is litescribe with one writer per process (shareWriter 'off'); "shared" is litescribe with
+// one writer for the file (shareWriter 'auto', the default). A think time of 0 means back to back.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -26,6 +28,7 @@ type Append = (i: number) => Promise<unknown> | unknown;
 let append: Append;
 let finish: () => Promise<void> | void;
 let busyRetries = (): number => 0;
+let role = (): string => 'inline';
 
 if (variant === 'before') {
   // What the agent tool did before its fix: the same session-store write, on the main thread, in
@@ -48,17 +51,26 @@ if (variant === 'before') {
   };
 } else {
   // After: the session store on litescribe.
-  const store = await SessionStore.open(path, retryMin === undefined ? {} : { busyRetryMinMs: Number(retryMin), busyRetryMaxMs: Number(retryMax) });
+  const retry = retryMin === undefined ? {} : { busyRetryMinMs: Number(retryMin), busyRetryMaxMs: Number(retryMax) };
+  const store = await SessionStore.open(path, { ...retry, shareWriter: variant === 'shared' ? 'auto' : 'off' });
   await store.ensureSession(session, 'bench');
   append = (i) => store.appendMessage(session, message(i));
   busyRetries = () => store.queue.stats().busyRetries;
+  role = () => store.queue.stats().role;
   finish = () => store.close();
 }
 
+console.log(`opened ${role()}`);
 await sleep(Math.max(0, startAt - Date.now()));
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 const latency = new LatencyRecorder();
+// Wall-clock gaps of 5 ms or more between two acknowledgements: the failover suite finds the one
+// that spans its SIGKILL of the leader.
+const wallNow = (): number => performance.timeOrigin + performance.now();
+let lastAck = wallNow();
+const gaps: Array<[number, number]> = [];
+let inDoubt = 0;
 let ops = 0;
 let errors = 0;
 let firstError: string | undefined;
@@ -69,16 +81,21 @@ for (let i = 0; performance.now() < deadline; i++) {
   try {
     await append(i);
     ops += 1;
+    const at = wallNow();
+    if (at - lastAck >= 5 && gaps.length < 500) gaps.push([lastAck, at]);
+    lastAck = at;
   } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_WORKER_EXITED') inDoubt += 1;
     errors += 1;
     firstError ??= `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;
   }
   latency.recordMs(performance.now() - t0);
-  await sleep(Math.random() * 2 * thinkMs);
+  if (thinkMs > 0) await sleep(Math.random() * 2 * thinkMs);
 }
 const seconds = (performance.now() - started) / 1000;
 loop.disable();
 const retries = busyRetries();
+const finalRole = role();
 await finish();
 const result: ProcessResult = {
   ops,
@@ -87,6 +104,9 @@ const result: ProcessResult = {
   latency: latency.summary(),
   loopDelayMax: Math.max(0, loop.max / 1e6 - 1),
   busyRetries: retries,
+  role: finalRole,
+  gaps,
+  inDoubt,
   ...(firstError === undefined ? {} : { firstError }),
 };
 console.log(JSON.stringify(result));

@@ -7,6 +7,8 @@ export interface ChildRun {
   readonly done: Promise<string[]>;
   /** Resolves when a stdout line equal to `line` appears. */
   readonly saw: (line: string) => Promise<void>;
+  /** Sends a signal to the child. */
+  readonly kill: (signal: NodeJS.Signals) => void;
 }
 
 export function runChild(script: string, args: readonly string[]): ChildRun {
@@ -31,6 +33,7 @@ export function runChild(script: string, args: readonly string[]): ChildRun {
   );
   return {
     done,
+    kill: (signal) => proc.kill(signal),
     saw: (line) => (lines.includes(line) ? Promise.resolve() : new Promise((resolve) => waiters.push({ line, resolve }))),
   };
 }

@@ -35,20 +35,33 @@ export function buildTables(r: BenchResults): TableData[] {
   });
   tables.push({ title: 'Caller shapes (synchronous normal)', head: ['shape', 'sync', 'ops/s', ...latencyHead], rows: strategyRows(r.shapes, false) });
   if (r.scenarios.length > 0) {
+    const label = { before: 'before: main-thread BEGIN IMMEDIATE, 30 s busy timeout', after: 'after: litescribe, a writer per process', shared: 'shared: litescribe, one writer for the file' };
     tables.push({
       title: 'Many processes, one file (per-process worst / total)',
-      head: ['processes', 'variant', 'total ops/s', 'errors', 'worst p50 ms', 'worst p99 ms', 'worst max ms', 'longest freeze ms', 'WAL peak MiB'],
-      rows: r.scenarios.map((s) => [
-        String(s.processes),
-        s.variant === 'before' ? 'before: main-thread BEGIN IMMEDIATE, 30 s busy timeout' : 'after: litescribe',
-        fmt(s.opsPerSec),
-        String(s.totalErrors),
-        fmt(Math.max(...s.perProcess.map((p) => p.latency.p50)), 2),
-        fmt(Math.max(...s.perProcess.map((p) => p.latency.p99)), 1),
-        fmt(Math.max(...s.perProcess.map((p) => p.latency.max)), 0),
-        fmt(Math.max(...s.perProcess.map((p) => p.loopDelayMax)), 1),
-        fmt(s.walPeakBytes / MiB, 1),
-      ]),
+      head: ['processes', 'think', 'variant', 'total ops/s', 'errors', 'worst p50 ms', 'worst p99 ms', 'slowest write ms', 'longest freeze ms', 'ops: fewest / most', 'WAL peak MiB'],
+      rows: r.scenarios.map((s) => {
+        const ops = s.perProcess.map((p) => p.ops);
+        return [
+          String(s.processes),
+          s.thinkMs > 0 ? `${s.thinkMs} ms` : 'none',
+          label[s.variant],
+          fmt(s.opsPerSec),
+          String(s.totalErrors),
+          fmt(Math.max(...s.perProcess.map((p) => p.latency.p50)), 2),
+          fmt(Math.max(...s.perProcess.map((p) => p.latency.p99)), 1),
+          fmt(Math.max(...s.perProcess.map((p) => p.latency.max)), 0),
+          fmt(Math.max(...s.perProcess.map((p) => p.loopDelayMax)), 1),
+          (Math.min(...ops) / Math.max(...ops)).toFixed(2),
+          fmt(s.walPeakBytes / MiB, 1),
+        ];
+      }),
+    });
+  }
+  if (r.failover.length > 0) {
+    tables.push({
+      title: 'Leader killed with SIGKILL under load (followers writing back to back)',
+      head: ['round', 'followers', 'kill → next ack, median ms', 'kill → next ack, worst ms', 'acknowledged', 'in doubt (rejected)', 'rows', 'integrity'],
+      rows: r.failover.map((f, i) => [String(i + 1), String(f.followers), fmt(f.medianMs, 0), fmt(f.worstMs, 0), fmt(f.acknowledged), fmt(f.inDoubt), fmt(f.rows), f.integrity]),
     });
   }
   if (r.contention.length > 0) {

@@ -7,14 +7,19 @@ import { SESSION_SCHEMA } from '@litescribe/example-session-store';
 
 /**
  * Suite 3, the seed's scenario: P processes share one session store file, each appending messages
- * to its own session with short think times. "before" runs the store's appendMessage on each main
- * thread in BEGIN IMMEDIATE with a 30 s busy timeout; "after" is the store on litescribe.
+ * to its own session. "before" runs the store's appendMessage on each main thread in BEGIN
+ * IMMEDIATE with a 30 s busy timeout; "after" is the store on litescribe with one writer per
+ * process (`shareWriter: 'off'`); "shared" is the store on litescribe with one writer for the file
+ * (`shareWriter: 'auto'`, the default). Once with the seed's short think times, once back to back.
  */
 export async function multiProcess(ctx: BenchContext): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   for (const processes of ctx.smoke ? [4] : [8, 16]) {
-    for (const variant of ['before', 'after'] as const) {
-      results.push(await runScenario(ctx, { processes, variant, durationMs: ctx.smoke ? 1_000 : 4_000, thinkMs: 5 }));
+    for (const thinkMs of [5, 0]) {
+      const durationMs = ctx.smoke ? 800 : thinkMs > 0 ? 4_000 : 2_000;
+      for (const variant of ['before', 'after', 'shared'] as const) {
+        results.push(await runScenario(ctx, { processes, variant, durationMs, thinkMs }));
+      }
     }
   }
   return results;
@@ -29,31 +34,45 @@ export interface RetryPolicy {
 
 export interface ScenarioSpec {
   readonly processes: number;
-  readonly variant: 'before' | 'after';
+  readonly variant: 'before' | 'after' | 'shared';
   readonly durationMs: number;
   readonly thinkMs: number;
   readonly retry?: RetryPolicy;
 }
 
-/** Runs one scenario on a fresh file and checks that every acknowledged write is in it. */
-export async function runScenario(ctx: BenchContext, spec: ScenarioSpec): Promise<ScenarioResult> {
-  const { processes, variant, durationMs, thinkMs, retry } = spec;
-  const policy = variant === 'before' ? "SQLite's busy handler (30 s timeout)" : (retry?.label ?? 'default');
-  ctx.progress(`multi-process: ${processes} processes, ${variant}, ${policy} (${durationMs / 1000} s)`);
+/** A fresh session-store file in WAL mode. */
+export function freshStoreFile(ctx: BenchContext): string {
   const path = ctx.freshFile();
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.exec(SESSION_SCHEMA);
   db.close();
+  return path;
+}
+
+/** The scenario writer's arguments for process `id`. */
+export function scenarioArgs(spec: ScenarioSpec, path: string, startAt: number, id: number): string[] {
+  const retryArgs = spec.retry === undefined ? [] : [String(spec.retry.minMs), String(spec.retry.maxMs)];
+  return [spec.variant, path, String(startAt), String(spec.durationMs), String(spec.thinkMs), String(id), ...retryArgs];
+}
+
+/** The JSON line a scenario writer ends with. */
+export function processResult(lines: readonly string[]): ProcessResult {
+  return JSON.parse(lines.find((l) => l.startsWith('{'))!) as ProcessResult;
+}
+
+/** Runs one scenario on a fresh file and checks that every acknowledged write is in it. */
+export async function runScenario(ctx: BenchContext, spec: ScenarioSpec): Promise<ScenarioResult> {
+  const { processes, variant, durationMs, thinkMs, retry } = spec;
+  const policy = variant === 'before' ? "SQLite's busy handler (30 s timeout)" : variant === 'shared' ? 'one writer for the file' : (retry?.label ?? 'default');
+  ctx.progress(`multi-process: ${processes} processes, ${variant}, ${policy}, think ${thinkMs} ms (${durationMs / 1000} s)`);
+  const path = freshStoreFile(ctx);
   const startAt = Date.now() + 1_000 + processes * 150; // every child is loaded before the start
   const wal = new WalWatch(path, 20);
-  const retryArgs = retry === undefined ? [] : [String(retry.minMs), String(retry.maxMs)];
-  const children = Array.from({ length: processes }, (_, id) =>
-    runChild('scenario-writer.js', [variant, path, String(startAt), String(durationMs), String(thinkMs), String(id), ...retryArgs]).done,
-  );
+  const children = Array.from({ length: processes }, (_, id) => runChild('scenario-writer.js', scenarioArgs(spec, path, startAt, id)).done);
   const outputs = await Promise.all(children);
   const walPeakBytes = wal.stop();
-  const perProcess = outputs.map((lines) => JSON.parse(lines.find((l) => l.startsWith('{'))!) as ProcessResult);
+  const perProcess = outputs.map(processResult);
   const check = new Database(path, { readonly: true });
   const rows = check.prepare('SELECT count(*) FROM messages').pluck().get() as number;
   check.close();
@@ -62,6 +81,7 @@ export async function runScenario(ctx: BenchContext, spec: ScenarioSpec): Promis
   return {
     processes,
     variant,
+    thinkMs,
     policy,
     perProcess,
     walPeakBytes,
