@@ -236,7 +236,7 @@ export class BatchScheduler {
     if (ops.length === 0) return false;
     this.#tasksInFlight += 1;
     this.#inFlight.push(ops);
-    this.#thread.run(toBatchTask(ops.map((op) => op.msg))).then(
+    this.#thread.run(toBatchTask(ops.map((op) => op.msg), bytes)).then(
       (reply) => this.#onBatchReply(ops, reply),
       (err: unknown) => this.#onBatchReply(ops, null, err),
     );
@@ -254,7 +254,7 @@ export class BatchScheduler {
       this.#stats.lockWaitMs += reply.lockWaitMs;
       this.#stats.walBytes = reply.walBytes;
       if (reply.committed) {
-        this.#stats.recordTransaction(ops.length);
+        this.#stats.recordTransaction(reply.transactionOps);
         this.#commitsSinceCheckpoint += 1;
       }
       if (reply.walBytes > this.#opts.walSoftLimitBytes) this.#walOverLimit = true;

@@ -37,6 +37,7 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
     checkpointWaitMs: opts.checkpointWaitMs,
     checkpointEveryCommits: opts.checkpointEveryCommits,
     maxBatchOps: opts.maxBatchOps,
+    maxBatchBytes: opts.maxBatchBytes,
     statementCacheSize: opts.statementCacheSize,
     proceduresUrl: opts.procedures,
     allowUnsafeSqliteVersion: opts.allowUnsafeSqliteVersion,

@@ -7,7 +7,10 @@ export interface QueueStats {
   readonly opsEnqueued: number;
   readonly opsCommitted: number;
   readonly opsFailed: number;
-  /** Transactions the writer committed, and operations per committed transaction. */
+  /**
+   * Transactions this queue's operations were committed in, and their sizes in operations. With a
+   * shared writer a transaction also holds other processes' operations, and they count in its size.
+   */
   readonly transactions: number;
   readonly meanOpsPerTransaction: number;
   readonly maxOpsPerTransaction: number;

@@ -51,6 +51,7 @@ export async function runBatch(
     busyRetries,
     lockWaitMs,
     walBytes: conn.recentWalBytes(),
+    transactionOps: count,
   });
 
   try {
@@ -104,7 +105,7 @@ export async function runBatch(
     if (conn.db.inTransaction) conn.rollback.run();
     return failAll((i) => (i === abort.opIndex ? abort.error : rolledBack(abort)));
   }
-  return { kind: 'batch-done', committed: true, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes: conn.recentWalBytes() };
+  return { kind: 'batch-done', committed: true, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes: conn.recentWalBytes(), transactionOps: count };
 }
 
 /** A statement that failed to prepare: each op using it fails with the same error. */

@@ -128,12 +128,12 @@ function encodeBatch(id: number, task: BatchTask): Buffer | null {
     }
   }
   const params = task.params.map((p) => p ?? null);
-  return withBlobs(JSON.stringify([id, task.count, task.sql, Array.from(task.sqlIndex), params, complex]), blobs);
+  return withBlobs(JSON.stringify([id, task.count, task.bytes, task.sql, Array.from(task.sqlIndex), params, complex]), blobs);
 }
 
 function decodeBatch(body: Buffer): LinkMessage {
   const { json, blobs } = readBlobs(body);
-  const [id, count, sql, sqlIndex, params, complexJson] = json as [number, number, string[], number[], Array<BindParams | null>, ComplexJson[]];
+  const [id, count, bytes, sql, sqlIndex, params, complexJson] = json as [number, number, number, string[], number[], Array<BindParams | null>, ComplexJson[]];
   let blob = 0;
   const complex = complexJson.map(([i, kind, op]): readonly [number, OpMessage] => {
     if (kind === 'call') return [i, { kind: 'call', name: op, args: blobs[blob++]! }];
@@ -142,7 +142,7 @@ function decodeBatch(body: Buffer): LinkMessage {
   return {
     kind: 'task',
     id,
-    task: { kind: 'batch', count, sql, sqlIndex: Int32Array.from(sqlIndex), params: params.map((p) => p ?? undefined), complex },
+    task: { kind: 'batch', count, bytes, sql, sqlIndex: Int32Array.from(sqlIndex), params: params.map((p) => p ?? undefined), complex },
   };
 }
 
@@ -164,20 +164,21 @@ function encodeReply(id: number, done: BatchDone): Buffer | null {
   for (const [, e] of done.errors) if (!jsonExact(e)) return null;
   for (const x of [done.changes, done.rowids]) for (const n of x) if (!Number.isFinite(n)) return null;
   return withBlobs(
-    JSON.stringify([id, done.committed, Array.from(done.changes), Array.from(done.rowids), values, done.errors, done.busyRetries, done.lockWaitMs, done.walBytes]),
+    JSON.stringify([id, done.committed, Array.from(done.changes), Array.from(done.rowids), values, done.errors, done.busyRetries, done.lockWaitMs, done.walBytes, done.transactionOps]),
     [],
   );
 }
 
 function decodeReply(body: Buffer): LinkMessage {
   const { json } = readBlobs(body);
-  const [id, committed, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes] = json as [
+  const [id, committed, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes, transactionOps] = json as [
     number,
     boolean,
     number[],
     number[],
     Array<[number] | [number, unknown]>,
     BatchDone['errors'],
+    number,
     number,
     number,
     number,
@@ -195,6 +196,7 @@ function decodeReply(body: Buffer): LinkMessage {
       busyRetries,
       lockWaitMs,
       walBytes,
+      transactionOps,
     },
   };
 }

@@ -70,9 +70,15 @@ async function drain(): Promise<void> {
     } else if (job.task.kind === 'batch') {
       const group: Array<{ task: BatchTask; procedures: Procedures | null; done: (reply: WriterReply) => void }> = [{ ...job, task: job.task }];
       let ops = job.task.count;
-      for (let next = jobs[0]; next?.kind === 'task' && next.task.kind === 'batch' && ops + next.task.count <= config.maxBatchOps; next = jobs[0]) {
+      let bytes = job.task.bytes;
+      for (
+        let next = jobs[0];
+        next?.kind === 'task' && next.task.kind === 'batch' && ops + next.task.count <= config.maxBatchOps && bytes + next.task.bytes <= config.maxBatchBytes;
+        next = jobs[0]
+      ) {
         jobs.shift();
         ops += next.task.count;
+        bytes += next.task.bytes;
         group.push({ ...next, task: next.task });
       }
       await runGroup(group);

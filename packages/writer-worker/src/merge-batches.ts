@@ -8,6 +8,7 @@ import type { BatchDone, BatchTask, BindParams, OpMessage } from './protocol.js'
 export function mergeBatches(tasks: readonly BatchTask[]): BatchTask {
   if (tasks.length === 1) return tasks[0]!;
   const count = tasks.reduce((n, t) => n + t.count, 0);
+  const bytes = tasks.reduce((n, t) => n + t.bytes, 0);
   const sql: string[] = [];
   const sqlIds = new Map<string, number>();
   const sqlIndex = new Int32Array(count);
@@ -31,7 +32,7 @@ export function mergeBatches(tasks: readonly BatchTask[]): BatchTask {
     for (const [i, op] of task.complex) complex.push([offset + i, op]);
     offset += task.count;
   }
-  return { kind: 'batch', count, sql, sqlIndex, params, complex };
+  return { kind: 'batch', count, bytes, sql, sqlIndex, params, complex };
 }
 
 /** Cuts the reply to a merged batch back into one reply per batch, `counts` being their sizes in order. */

@@ -37,8 +37,9 @@ export interface WriterConfig {
   readonly proceduresUrl: string | null;
   readonly allowUnsafeSqliteVersion: boolean;
   readonly noticeChannel: string;
-  /** Most operations in one transaction; a leader merges batches up to this many. */
+  /** Most operations, and estimated bytes, in one transaction: a leader merges batches up to these. */
   readonly maxBatchOps: number;
+  readonly maxBatchBytes: number;
   /** A leader skips a periodic checkpoint asked for when fewer commits than this went by (see handle-task). */
   readonly checkpointEveryCommits: number;
   /** Leader of a shared writer: where followers meet it. Null: this writer serves its own process only. */
@@ -67,6 +68,8 @@ export interface BatchTask {
   readonly kind: 'batch';
   /** Number of operations. */
   readonly count: number;
+  /** Estimated size (SQL text and parameters), what `maxBatchBytes` bounds. */
+  readonly bytes: number;
   /** Distinct SQL texts of this batch's `run` ops. */
   readonly sql: readonly string[];
   /** Per op: index into `sql` for a `run` op, -1 for an op found in `complex`. */
@@ -118,6 +121,8 @@ export interface BatchDone {
   readonly busyRetries: number;
   readonly lockWaitMs: number;
   readonly walBytes: number;
+  /** Operations in the whole transaction: with a shared writer, other processes' too. */
+  readonly transactionOps: number;
 }
 
 /** Figures of one checkpoint, also the payload of the queue's `'checkpoint'` event. */

@@ -83,7 +83,7 @@ async function bareEcho(n: number): Promise<Driven> {
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     // The same payload a lone run() carries: one op with ~200 bytes of parameters.
-    await roundTrip({ kind: 'batch', count: 1, sql: [INSERT_SQL], sqlIndex: new Int32Array(1), params: [pooledParams(i)], complex: [] });
+    await roundTrip({ kind: 'batch', count: 1, bytes: 0, sql: [INSERT_SQL], sqlIndex: new Int32Array(1), params: [pooledParams(i)], complex: [] });
     latency.recordMs(performance.now() - t0);
   }
   const seconds = (performance.now() - started) / 1000;

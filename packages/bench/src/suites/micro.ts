@@ -20,7 +20,7 @@ export async function micro(ctx: BenchContext): Promise<MicroResult[]> {
   raw.exec(SCHEMA);
   const insert = raw.prepare(INSERT_SQL);
   // The shapes of @litescribe/writer-worker's BatchTask and BatchDone for 1000 plain run() ops.
-  const batchMessage = { kind: 'batch', count: PER_ITERATION, sql: [INSERT_SQL], sqlIndex: new Int32Array(PER_ITERATION), params, complex: [] };
+  const batchMessage = { kind: 'batch', count: PER_ITERATION, bytes: 0, sql: [INSERT_SQL], sqlIndex: new Int32Array(PER_ITERATION), params, complex: [] };
   const outcomes = { kind: 'batch-done', committed: true, changes: new Float64Array(PER_ITERATION), rowids: new Float64Array(PER_ITERATION), values: [], errors: [] };
 
   const bench = new Bench({ time: ctx.smoke ? 100 : 600, warmupTime: ctx.smoke ? 20 : 100 });
