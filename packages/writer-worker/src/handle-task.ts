@@ -51,10 +51,11 @@ function submit(job: Job): void {
   jobs.push(job);
   if (draining) return;
   draining = true;
-  // A leader starts after the poll phase: every follower socket readable in this turn of the event
-  // loop has then added its batch, and they commit together. Started at once (a microtask), the
-  // first socket's batch would run alone and the others would wait a whole transaction.
-  if (config.share !== null) setImmediate(drain);
+  // A leader with followers starts after the poll phase: every follower socket readable in this
+  // turn of the event loop has then added its batch, and they commit together. Started at once (a
+  // microtask), the first socket's batch would run alone and the others would wait a whole
+  // transaction. Alone, it starts at once: nothing else could join, and the hop costs a lone write.
+  if (followers.size > 0) setImmediate(drain);
   else void drain();
 }
 

@@ -28,7 +28,7 @@ export interface LeaderHost {
 
 /**
  * The leader's socket, served from the writer thread, whose event loop stays live while it leads
- * (piscina `atomics: 'async'`), so a follower's batch is read while this process's own main thread
+ * (piscina `atomics: 'disabled'`), so a follower's batch is read while this process's own main thread
  * does its own work. Batches from followers join this process's own in the writer's queue and
  * commit in the same transactions.
  */

@@ -49,8 +49,10 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
   ctx.progress('caller shapes: one caller awaiting each write, and a bare thread round trip');
   const nSeq = ctx.scale(5_000);
   const echo = await bestOf(ctx.tries, () => bareEcho(nSeq));
-  const seq = await bestOf(ctx.tries, async () => {
-    const queue = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
+  // The default (a lone process leads its file: its writer's event loop stays live for followers)
+  // and shareWriter 'off' (a writer thread parked between tasks), side by side.
+  const awaitingEach = (shareWriter: 'auto' | 'off') => bestOf(ctx.tries, async () => {
+    const queue = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, shareWriter });
     const latency = new LatencyRecorder();
     const t0 = performance.now();
     const { loopDelay: seqDelay } = await withLoopDelay(async () => {
@@ -64,8 +66,10 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
     await queue.close();
     return { ops: nSeq, seconds, latency: latency.summary(), loopDelay: seqDelay };
   });
+  const seq = await awaitingEach('auto');
   const seqRow = row('1 caller awaiting each write', seq);
   shapes.push(seqRow);
+  shapes.push(row("1 caller awaiting each write, shareWriter 'off'", await awaitingEach('off')));
   shapes.push(row('bare postMessage echo (no SQLite)', echo));
   const bareEchoP50Ms = echo.latency.p50;
   return { shapes, roundTrip: { bareEchoP50Ms, queueP50Ms: seqRow.latency.p50, ratio: seqRow.latency.p50 / bareEchoP50Ms } };
