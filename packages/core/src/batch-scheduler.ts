@@ -1,40 +1,15 @@
 import type { CheckpointMode, CheckpointReport, OpMessage, WriterReply } from '@litescribe/writer-worker';
 import { toBatchTask } from './batch-task.js';
 import { QueueClosedError, QueueFullError, WorkerExitedError, errorFromData } from './errors.js';
+import { CheckpointTimer } from './checkpoint-timer.js';
 import { OpFifo } from './op-fifo.js';
+import { OpState } from './pending-op.js';
+import type { CheckpointRequest, PendingOp } from './pending-op.js';
+import { SettleWaiters } from './settle-waiters.js';
 import type { ResolvedOptions } from './options.js';
 import type { StatsRecorder } from './queue-stats.js';
 import { MAX_TASKS_IN_FLIGHT } from './task-runner.js';
 import type { TaskRunner } from './task-runner.js';
-
-const enum OpState {
-  /** Accepted, waiting for room (`onFull: 'wait'`). */
-  Waiting,
-  /** In the queue, not yet sent. */
-  Queued,
-  /** Sent to the writer in a batch; can no longer be cancelled. */
-  Sent,
-  /** Resolved or rejected. */
-  Settled,
-}
-
-interface PendingOp {
-  readonly msg: OpMessage;
-  readonly bytes: number;
-  readonly seq: number;
-  readonly enqueuedAt: number;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  state: OpState;
-}
-
-interface CheckpointRequest {
-  readonly mode: CheckpointMode;
-  readonly resolve: (report: CheckpointReport) => void;
-  readonly reject: (reason: unknown) => void;
-}
 
 /** Where the scheduler reports what is not any one caller's business. */
 export interface SchedulerHooks {
@@ -73,18 +48,16 @@ export class BatchScheduler {
   #aborted = false;
   #pumpScheduled = false;
   #seq = 0;
-  #commitsSinceCheckpoint = 0;
-  #walOverLimit = false;
-  #walOverTarget = false;
+  readonly #checkpoints: CheckpointTimer;
   readonly #checkpointRequests: CheckpointRequest[] = [];
-  readonly #flushWaiters: Array<{ readonly mark: number; readonly resolve: () => void }> = [];
-  readonly #idleWaiters: Array<() => void> = [];
+  readonly #waiters = new SettleWaiters();
 
   constructor(thread: TaskRunner, opts: ResolvedOptions, stats: StatsRecorder, hooks: SchedulerHooks) {
     this.#thread = thread;
     this.#opts = opts;
     this.#stats = stats;
     this.#hooks = hooks;
+    this.#checkpoints = new CheckpointTimer(opts);
   }
 
   get depth(): number {
@@ -137,7 +110,7 @@ export class BatchScheduler {
   /** Resolves once every operation enqueued before this call has settled. */
   flush(): Promise<void> {
     if (this.#oldestUnsettled() > this.#seq) return Promise.resolve();
-    return new Promise((resolve) => this.#flushWaiters.push({ mark: this.#seq, resolve }));
+    return this.#waiters.flush(this.#seq);
   }
 
   /** Runs a checkpoint between batches; resolves with its report. */
@@ -165,7 +138,7 @@ export class BatchScheduler {
   /** Resolves when nothing is queued, waiting or with the writer. For close(), after intake stopped. */
   whenIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#waiters.idle();
   }
 
   /** Sends nothing more. Anything still queued stays queued (close() drains first). */
@@ -189,7 +162,7 @@ export class BatchScheduler {
     this.#depth = 0;
     this.#waitingCount = 0;
     this.#checkFlush();
-    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    this.#waiters.settleIdle();
   }
 
   #schedulePump(): void {
@@ -206,13 +179,13 @@ export class BatchScheduler {
       const request = this.#checkpointRequests.shift();
       if (request !== undefined) {
         this.#sendCheckpoint(request);
-      } else if (this.#checkpointDue()) {
+      } else if (this.#checkpoints.due) {
         this.#sendCheckpoint(null);
       } else if (!this.#sendBatch()) {
         break;
       }
     }
-    if (this.#tasksInFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    if (this.#tasksInFlight === 0) this.#waiters.settleIdle();
   }
 
   #sendBatch(): boolean {
@@ -253,12 +226,8 @@ export class BatchScheduler {
       this.#stats.busyRetries += reply.busyRetries;
       this.#stats.lockWaitMs += reply.lockWaitMs;
       this.#stats.walBytes = reply.walBytes;
-      if (reply.committed) {
-        this.#stats.recordTransaction(reply.transactionOps);
-        this.#commitsSinceCheckpoint += 1;
-      }
-      if (reply.walBytes > this.#opts.walSoftLimitBytes) this.#walOverLimit = true;
-      if (reply.walBytes > this.#opts.walTargetBytes) this.#walOverTarget = true;
+      if (reply.committed) this.#stats.recordTransaction(reply.transactionOps);
+      this.#checkpoints.noteBatch(reply.committed, reply.walBytes);
     } else if (reply?.kind === 'failed') {
       failure = errorFromData(reply.error);
     } else if (reply !== null) {
@@ -286,9 +255,7 @@ export class BatchScheduler {
 
   #sendCheckpoint(request: CheckpointRequest | null): void {
     this.#tasksInFlight += 1;
-    this.#commitsSinceCheckpoint = 0;
-    this.#walOverLimit = false;
-    this.#walOverTarget = false;
+    this.#checkpoints.noteCheckpoint();
     const done = (reply: WriterReply | null, lostWith?: unknown): void => {
       if (this.#aborted) return;
       this.#tasksInFlight -= 1;
@@ -312,16 +279,6 @@ export class BatchScheduler {
       (reply) => done(reply),
       (err: unknown) => done(null, err),
     );
-  }
-
-  /**
-   * Every `checkpointEveryCommits` commits; at once when the WAL is over the soft limit; and ten
-   * times as often while it is over the target size. The last matters with several processes: each
-   * counts only its own commits, and the WAL grows with everyone's.
-   */
-  #checkpointDue(): boolean {
-    const every = this.#opts.checkpointEveryCommits;
-    return this.#walOverLimit || this.#commitsSinceCheckpoint >= every || (this.#walOverTarget && this.#commitsSinceCheckpoint >= Math.ceil(every / 10));
   }
 
   #cancel(op: PendingOp): void {
@@ -382,9 +339,7 @@ export class BatchScheduler {
   }
 
   #checkFlush(): void {
-    if (this.#flushWaiters.length === 0) return;
-    const oldest = this.#oldestUnsettled();
-    while (this.#flushWaiters.length > 0 && this.#flushWaiters[0]!.mark < oldest) this.#flushWaiters.shift()!.resolve();
+    if (this.#waiters.hasFlushes) this.#waiters.settleFlushes(this.#oldestUnsettled());
   }
 
   #isIdle(): boolean {
