@@ -116,7 +116,7 @@ export class LeaderLink implements TaskRunner {
           fail(err);
           return;
         }
-        for (const msg of messages) {
+        for (const [k, msg] of messages.entries()) {
           switch (msg.kind) {
             case 'challenge': {
               // Read only now: a new leader writes its token before it reads any hello.
@@ -134,10 +134,14 @@ export class LeaderLink implements TaskRunner {
               socket.write(encodeFrame({ kind: 'join', proof: linkProof(token, 'follower', followerNonce, msg.nonce), ...join }));
               break;
             }
-            case 'welcome':
+            case 'welcome': {
               finish();
-              resolve(new LeaderLink(socket, decoder, msg));
+              const link = new LeaderLink(socket, decoder, msg);
+              // A leader closing right after the welcome may have sent its bye in the same chunk.
+              for (const later of messages.slice(k + 1)) link.#onMessage(later);
+              resolve(link);
               return;
+            }
             case 'refused':
               fail(errorFromData(msg.error));
               return;

@@ -76,10 +76,9 @@ export class SharedWriter implements TaskRunner {
 
   async run(task: WriterTask): Promise<WriterReply> {
     if (task.kind === 'close') {
-      const current = this.#current;
-      this.#current = null;
+      // No election after this; destroy() then ends whatever answered the close.
       this.#destroyed = true;
-      return current === null ? { kind: 'closed', reports: [] } : current.runner.run(task);
+      return this.#current === null ? { kind: 'closed', reports: [] } : this.#current.runner.run(task);
     }
     for (;;) {
       const current = await this.#ready();

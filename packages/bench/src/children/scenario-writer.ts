@@ -96,6 +96,9 @@ const seconds = (performance.now() - started) / 1000;
 loop.disable();
 const retries = busyRetries();
 const finalRole = role();
+// Close only once every process is past its deadline: a shared writer's leader leaving while the
+// others still write would put a handover into their latencies (the failover suite measures that).
+await sleep(Math.max(0, startAt + durationMs + 500 - Date.now()));
 await finish();
 const result: ProcessResult = {
   ops,
