@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WriterConfig, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import type { ShareAddress } from '@litescribe/writer-worker/link';
@@ -161,6 +163,14 @@ export class SharedWriter implements TaskRunner {
         await sleep(1 + Math.random() * 4 * Math.min(attempt, 10));
         continue;
       }
+      // Only one process at a time starts a writer to try to lead: when a leader dies, every
+      // follower finds no leader at once, and all of them starting writer threads on 2 cores made
+      // the failover slower. The others wait a moment and follow whoever won.
+      const claim = await claimElection(this.#address.socketName);
+      if (claim === null) {
+        await sleep(2 + Math.random() * 3);
+        continue;
+      }
       const thread = new WriterThread(this.#config, this.#hooks.onNotice, this.#hooks.onError);
       let reply: WriterReply;
       try {
@@ -168,6 +178,8 @@ export class SharedWriter implements TaskRunner {
       } catch (err) {
         await thread.destroy();
         throw err;
+      } finally {
+        claim.close();
       }
       if (reply.kind === 'opened') return { current: { role: 'leader', runner: thread }, opened: reply };
       await thread.destroy();
@@ -182,4 +194,20 @@ export class SharedWriter implements TaskRunner {
   #lostLink(link: LeaderLink): void {
     if (this.#current?.runner === link) this.#current = null;
   }
+}
+
+/**
+ * Binds the file's election name (an abstract socket beside the leader's, nobody connects to it)
+ * from this thread: the process holding it is the one starting a writer to lead. Null when another
+ * process holds it. The name goes with the process, so a claimer that dies releases it.
+ */
+function claimElection(socketName: string): Promise<Server | null> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(null) : reject(err)));
+    server.listen(`${socketName}/election`, () => {
+      server.unref();
+      resolve(server);
+    });
+  });
 }

@@ -35,7 +35,8 @@ export async function failover(ctx: BenchContext): Promise<FailoverResult[]> {
     if ((await leaderExit) !== 'killed') throw new Error('failover: the leader exited before it was killed');
     const perProcess = (await Promise.all(runs.map((r) => r.done))).map(processResult);
     const waits = perProcess
-      .map((p) => p.gaps.find(([from, to]) => from <= killedAt && to >= killedAt))
+      // The first pause that ends after the kill (a reply already on its way may land just after it).
+      .map((p) => p.gaps.find(([, to]) => to >= killedAt))
       .map((gap) => (gap === undefined ? 0 : gap[1] - killedAt))
       .sort((a, b) => a - b);
     const db = new Database(path, { readonly: true });
