@@ -3,12 +3,12 @@ import { runBatch } from './batch-runner.js';
 import type { BusyRetryPolicy } from './busy-retry.js';
 import { checkpoint } from './checkpointer.js';
 import { toErrorData } from './error-data.js';
+import { Followers } from './followers.js';
 import { LeaderServer } from './leader-server.js';
-import type { Follower, JoinRequest } from './leader-server.js';
 import { mergeBatches, splitBatchDone } from './merge-batches.js';
-import type { BatchTask, CheckpointReport, SynchronousMode, WriterConfig, WriterNotice, WriterReply, WriterTask } from './protocol.js';
+import type { BatchTask, CheckpointReport, WriterConfig, WriterNotice, WriterReply, WriterTask } from './protocol.js';
 import { WriterErrorCode } from './protocol.js';
-import { WriterConnection, WriterError, loadProcedures } from './writer-connection.js';
+import { WriterConnection, WriterError } from './writer-connection.js';
 import type { Procedure } from './writer-connection.js';
 
 // One writer thread, one connection. A replacement thread (after a crash) starts with none and
@@ -136,7 +136,7 @@ async function runTask(task: WriterTask): Promise<WriterReply> {
       case 'open': {
         if (config.share !== null && server === null) {
           try {
-            server = await LeaderServer.listen(config.share.socketName, config.share.tokenPath, leaderHost);
+            server = await LeaderServer.listen(config.share.socketName, config.share.tokenPath, followers);
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
             throw new WriterError(WriterErrorCode.leaderExists, 'another process leads this database file');
@@ -197,62 +197,16 @@ function checkpointDue(conn: WriterConnection): boolean {
   return wal > config.walSoftLimitBytes || commitsSinceCheckpoint >= every || (wal > config.walTargetBytes && commitsSinceCheckpoint >= Math.ceil(every / 10));
 }
 
-// The strongest `synchronous` any process asked for; a follower's commits are never weaker than its own setting.
-const SYNC_ORDER: readonly SynchronousMode[] = ['off', 'normal', 'full', 'extra'];
-const followers = new Set<Follower>();
-let syncInForce: SynchronousMode | null = null;
-
-function applyStrongestSync(conn: WriterConnection): void {
-  let want = config.synchronous;
-  for (const f of followers) if (SYNC_ORDER.indexOf(f.synchronous) > SYNC_ORDER.indexOf(want)) want = f.synchronous;
-  if (want === (syncInForce ?? config.synchronous)) return;
-  conn.db.pragma(`synchronous = ${want.toUpperCase()}`);
-  syncInForce = want;
-}
-
-/** Runs `step` between transactions, in the writer's chain. */
+/** Runs `step` between transactions, in the writer's queue. */
 function runStep(step: () => Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => submit({ kind: 'step', step, done: (err) => (err === undefined ? resolve() : reject(err)) }));
 }
 
-const moduleCache = new Map<string, Promise<Procedures>>();
-
-const leaderHost = {
-  async join(follower: Follower, request: JoinRequest) {
-    let procedures: Procedures = new Map();
-    if (request.procedures !== null) {
-      let loading = moduleCache.get(request.procedures);
-      if (loading === undefined) {
-        loading = loadProcedures(request.procedures);
-        moduleCache.set(request.procedures, loading);
-        loading.catch(() => moduleCache.delete(request.procedures!));
-      }
-      procedures = await loading;
-    }
-    let welcome: WriterReply & { kind: 'opened' } = { kind: 'opened', sqliteVersion: '', procedures: [], walBytes: 0 };
-    await runStep(async () => {
-      const conn = await connect();
-      // Raised before the follower's first batch can arrive (it is sent only after the welcome).
-      followers.add(follower);
-      applyStrongestSync(conn);
-      try {
-        await conn.applySetup(request.setup, retryPolicy);
-      } catch (err) {
-        followers.delete(follower);
-        applyStrongestSync(conn);
-        throw err;
-      }
-      welcome = { kind: 'opened', sqliteVersion: conn.sqliteVersion, procedures: [...procedures.keys()], walBytes: conn.walBytes() };
-    });
-    return {
-      welcome: { kind: 'welcome' as const, sqliteVersion: welcome.sqliteVersion, procedures: welcome.procedures, walBytes: welcome.walBytes, leaderPid: process.pid },
-      runTask: (task: WriterTask) => submitTask(task, procedures),
-    };
-  },
-  leave(follower: Follower) {
-    if (!followers.delete(follower)) return;
-    void runStep(async () => {
-      if (connection !== null) applyStrongestSync(connection);
-    }).catch(() => undefined);
-  },
-};
+const followers = new Followers({
+  connect,
+  connection: () => connection,
+  runStep,
+  submitTask,
+  retry: retryPolicy,
+  synchronous: config?.synchronous ?? 'normal',
+});

@@ -21,7 +21,10 @@ How each figure is taken:
 - *loop delay*: Node's event-loop delay monitor on the caller's thread during the run; a synchronous
   write on the main thread shows up here as a freeze.
 - Multi-process: each process's own event-loop delay max, latency and errors; the WAL's peak size is
-  polled by the parent every 20 ms.
+  polled by the parent every 20 ms. *before* is the naive main-thread code, *after* litescribe with a
+  writer per process (\`shareWriter: 'off'\`), *shared* litescribe's default (one writer for the
+  file); *think* none means each process awaits its write and writes again. *before* back to back
+  never lets its event loop turn, so its freeze column reads 0: its slowest write is its freeze.
 
 ![throughput relative to the raw limit](benchmarks-chart.svg)
 

@@ -16,7 +16,7 @@ export async function multiProcess(ctx: BenchContext): Promise<ScenarioResult[]>
   const results: ScenarioResult[] = [];
   for (const processes of ctx.smoke ? [4] : [8, 16]) {
     for (const thinkMs of [5, 0]) {
-      const durationMs = ctx.smoke ? 800 : thinkMs > 0 ? 4_000 : 2_000;
+      const durationMs = ctx.smoke ? 800 : thinkMs > 0 ? 3_000 : 2_000;
       for (const variant of ['before', 'after', 'shared'] as const) {
         results.push(await runScenario(ctx, { processes, variant, durationMs, thinkMs }));
       }
