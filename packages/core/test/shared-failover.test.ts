@@ -8,7 +8,7 @@ const INSERT = 'INSERT INTO messages(session_id, seq, content) VALUES (?, ?, ?)'
 
 /** The child's last reported role. */
 const roleOf = (c: Child): string | undefined => c.lines.filter((l) => l.startsWith('role ')).at(-1)?.slice(5);
-const acks = (c: Child): number[] => c.lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.slice(4)));
+const acks = (c: Child): number[] => c.lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[1]));
 
 async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

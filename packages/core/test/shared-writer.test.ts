@@ -147,3 +147,22 @@ test('exactly one process leads while many open the same file at once', async ()
   const acked = children.reduce((n, c) => n + c.lines.filter((l) => l.startsWith('ack ')).length, 0);
   expect(countRows(path)).toBe(acked);
 });
+
+test("followers keep committing while the leader process's main thread is blocked (the socket is served by its writer thread)", async () => {
+  const { q: leader, path } = await openTestQueue();
+  const follower = spawnFixture('shared-writer.mjs', [path, 'f', '1000000']);
+  await follower.waitForLine(/^role follower$/);
+  await leader.run(INSERT, ['leader', 0, 'leader-0']);
+  // Block this (the leader's) main thread for a second.
+  const from = Date.now();
+  while (Date.now() - from < 1_000) {
+    // busy: no event loop turn here
+  }
+  const to = Date.now();
+  await new Promise((r) => setTimeout(r, 200));
+  const during = follower.lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[2])).filter((t) => t > from + 100 && t < to - 100);
+  expect(during.length).toBeGreaterThan(20);
+  expect(leader.stats().role).toBe('leader');
+  follower.proc.kill('SIGTERM');
+  expect(await follower.exited).toBe(0);
+});
