@@ -84,7 +84,7 @@ export class LeaderLink implements TaskRunner {
     const decoder = new FrameDecoder();
     const followerNonce = randomBytes(16);
     return new Promise<LeaderLink | null>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new ShareRefusedError(`the leader of ${address.tokenPath.replace(/-litescribe-token$/, '')} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => fail(new ShareRefusedError(`the leader of ${address.path} did not answer within ${timeoutMs} ms`)), timeoutMs);
       const finish = (): void => {
         clearTimeout(timer);
         socket.removeAllListeners('data');
@@ -128,7 +128,7 @@ export class LeaderLink implements TaskRunner {
                 return;
               }
               if (!proofMatches(msg.proof, linkProof(token, 'leader', followerNonce, msg.nonce))) {
-                fail(new LeaderProofError(`the process listening for ${address.tokenPath.replace(/-litescribe-token$/, '')} could not prove it holds the leader token`));
+                fail(new LeaderProofError(`the process listening for ${address.path} could not prove it holds the leader token`));
                 return;
               }
               socket.write(encodeFrame({ kind: 'join', proof: linkProof(token, 'follower', followerNonce, msg.nonce), ...join }));

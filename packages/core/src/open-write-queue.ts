@@ -26,6 +26,7 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
   // Abstract sockets (the meeting point) are Linux's; elsewhere every process writes for itself.
   const sharing = opts.shareWriter === 'auto' && process.platform === 'linux';
   if (sharing) createPrivateFile(opts.path); // the meeting point is keyed by the file's inode
+  const address = sharing ? shareAddress(opts.path) : null;
   const config: WriterConfig = {
     path: opts.path,
     synchronous: opts.synchronous,
@@ -42,16 +43,16 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
     proceduresUrl: opts.procedures,
     allowUnsafeSqliteVersion: opts.allowUnsafeSqliteVersion,
     noticeChannel: `litescribe:${process.pid}:${randomUUID()}`,
-    share: sharing ? shareAddress(opts.path) : null,
+    share: address,
   };
   // The writer's callbacks reach the queue once it exists; nothing is reported before open resolves.
   let queue: WriteQueue | undefined;
   const hooks = { onNotice: (notice: Parameters<WriteQueue['notice']>[0]) => queue?.notice(notice), onError: (err: Error) => queue?.reportError(err) };
   let runner: TaskRunner;
   let opened: Opened;
-  if (config.share !== null) {
+  if (address !== null) {
     ({ writer: runner, opened } = await SharedWriter.open(
-      { ...config, share: config.share },
+      { ...config, share: address },
       { procedures: opts.procedures, synchronous: opts.synchronous },
       opts.setup,
       hooks,

@@ -152,8 +152,9 @@ export class SharedWriter implements TaskRunner {
       try {
         const link = await LeaderLink.connect(this.#address, { ...this.#join, setup }, left);
         if (link !== null) {
-          link.onEnd = () => this.#lostLink(link);
-          return { current: { role: 'follower', runner: link }, opened: link.welcome };
+          const current: Current = { role: 'follower', runner: link };
+          link.onEnd = () => this.#lost(current);
+          return { current, opened: link.welcome };
         }
       } catch (err) {
         // A leader that is going away, or one that just replaced the token: try again. Anything
@@ -189,10 +190,6 @@ export class SharedWriter implements TaskRunner {
       // Another process bound the socket first: follow it (after it has had a moment to listen).
       await sleep(Math.random() * 2);
     }
-  }
-
-  #lostLink(link: LeaderLink): void {
-    if (this.#current?.runner === link) this.#current = null;
   }
 }
 

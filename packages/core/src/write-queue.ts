@@ -8,7 +8,7 @@ import { checkParams } from './params-check.js';
 import type { QueueStats, StatsRecorder } from './queue-stats.js';
 import type { ReaderPool } from './reader-pool.js';
 import { checkStatementSql } from './sql-check.js';
-import type { SharedWriter } from './shared-writer.js';
+import { SharedWriter } from './shared-writer.js';
 import type { TaskRunner } from './task-runner.js';
 
 /** The last argument every queue method takes. */
@@ -187,13 +187,13 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
 
   /** Counters and latency figures; cheap to call. */
   stats(): QueueStats {
-    const shared = this.#thread as Partial<SharedWriter>;
+    const shared = this.#thread instanceof SharedWriter ? this.#thread : null;
     return this.#stats.snapshot({
       queueDepth: this.#scheduler.depth,
       waitingForRoom: this.#scheduler.waitingForRoom,
       readerThreads: this.#readers?.threads ?? 0,
-      role: shared.role ?? 'solo',
-      leaderChanges: shared.leaderChanges ?? 0,
+      role: shared?.role ?? 'solo',
+      leaderChanges: shared?.leaderChanges ?? 0,
     });
   }
 

@@ -4,6 +4,8 @@ import { WriterErrorCode } from './protocol.js';
 
 /** Where the processes sharing one database file meet: the leader's socket and the proof of access. */
 export interface ShareAddress {
+  /** The database file, for messages. */
+  readonly path: string;
   /**
    * A Linux abstract socket name (leading NUL). Binding it is atomic — the first process to bind
    * leads, a second gets EADDRINUSE — and the name vanishes with the process, so a leader killed
@@ -24,7 +26,7 @@ export function shareAddress(path: string): ShareAddress {
   const { dev, ino } = statSync(path);
   const uid = process.getuid?.() ?? 0;
   const key = createHash('sha256').update(`${dev}:${ino}`).digest('hex').slice(0, 40);
-  return { socketName: `\0litescribe/${uid}/${key}`, tokenPath: `${path}-litescribe-token` };
+  return { path, socketName: `\0litescribe/${uid}/${key}`, tokenPath: `${path}-litescribe-token` };
 }
 
 /**
