@@ -3,6 +3,7 @@ import type { WriterConfig, WriterReply } from '@litescribe/writer-worker';
 import { createPrivateFile, shareAddress } from '@litescribe/writer-worker/link';
 import { BatchScheduler } from './batch-scheduler.js';
 import { errorFromData } from './errors.js';
+import { handOverAtExit } from './hand-over-at-exit.js';
 import { resolveOptions } from './options.js';
 import type { WriteQueueOptions } from './options.js';
 import { StatsRecorder } from './queue-stats.js';
@@ -81,5 +82,6 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
   });
   const readers = opts.readers === 0 ? null : new ReaderPool({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000 }, opts.readers);
   queue = new WriteQueue(opts, runner, scheduler, stats, opened, readers);
+  if (address !== null) handOverAtExit(queue);
   return queue;
 }

@@ -8,6 +8,7 @@ import { checkParams } from './params-check.js';
 import type { QueueStats, StatsRecorder } from './queue-stats.js';
 import type { ReaderPool } from './reader-pool.js';
 import { checkStatementSql } from './sql-check.js';
+import { forgetAtExit } from './hand-over-at-exit.js';
 import { SharedWriter } from './shared-writer.js';
 import type { TaskRunner } from './task-runner.js';
 
@@ -203,6 +204,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
    * already issued finish before the reader threads end. Calling it again returns the same promise.
    */
   close(): Promise<void> {
+    forgetAtExit(this);
     this.#closing ??= this.#closeNow();
     return this.#closing;
   }
@@ -214,6 +216,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
    */
   async destroy(reason?: Error): Promise<void> {
     const why = reason ?? new QueueClosedError('the write queue was destroyed');
+    forgetAtExit(this);
     this.#state = 'closed';
     this.#scheduler.abortAll(why);
     this.#closing ??= Promise.resolve();

@@ -120,3 +120,21 @@ test("the leader's writer thread dying: a follower's in-flight writes reject as 
   for (const i of acks(follower)) expect(present.has(`f-${i}`)).toBe(true);
   expect(countRows(path, "content = 'crash-row'")).toBe(0);
 });
+
+test('a leader whose process runs out of work without close() still hands over: its followers see no outcome-unknown error', async () => {
+  for (let round = 0; round < 3; round++) {
+    const path = join(tempDir(), `exits-${round}.db`);
+    const leader = spawnFixture('leader-exits.mjs', [path, '600']);
+    await leader.waitForLine(/^role leader$/);
+    const follower = spawnFixture('shared-writer.mjs', [path, 'f', '1000000']);
+    await follower.waitForLine(/^role follower$/);
+    expect(await leader.exited).toBe(0);
+    expect(leader.lines).toContain('leaving');
+    const atExit = acks(follower).length;
+    await until(() => roleOf(follower) === 'leader' && acks(follower).length > atExit + 20, 'the follower leading and writing');
+    follower.proc.kill('SIGTERM');
+    expect(await follower.exited).toBe(0);
+    expect(follower.lines.filter((l) => l.startsWith('doubt ') || l.startsWith('error '))).toEqual([]);
+    expect(countRows(path)).toBe(20 + acks(follower).length);
+  }
+});
