@@ -193,7 +193,8 @@ export class LeaderLink implements TaskRunner {
         this.#settle(msg.id)?.reject(new NotHandedOverError('the leader was closing and did not run this task'));
         break;
       case 'bye':
-        this.#closed = true;
+        // Hang up once the tasks already sent are answered: the leader waits for that to close.
+        this.#end();
         break;
       default:
         this.#socket.destroy(new Error(`unexpected ${msg.kind} from the leader`));

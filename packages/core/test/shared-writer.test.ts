@@ -166,3 +166,14 @@ test("followers keep committing while the leader process's main thread is blocke
   follower.proc.kill('SIGTERM');
   expect(await follower.exited).toBe(0);
 });
+
+test("a leader's close() with an idle follower does not wait out the follower's grace period", async () => {
+  const { leader, follower } = await leaderAndFollower();
+  await follower.run(INSERT, ['f', 0, 'f-0']);
+  // The leader waits up to 2 s for followers to hang up after its bye; an idle one hangs up at once.
+  const started = performance.now();
+  await leader.close();
+  expect(performance.now() - started).toBeLessThan(1_500);
+  await follower.run(INSERT, ['f', 1, 'f-1']);
+  expect(follower.stats().role).toBe('leader');
+});
