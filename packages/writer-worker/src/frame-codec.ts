@@ -104,7 +104,7 @@ function readBlobs(body: Buffer): { json: unknown; blobs: Uint8Array[] } {
   const blobs: Uint8Array[] = [];
   for (let at = 4 + length; at < body.length; ) {
     const n = body.readUInt32BE(at);
-    // A copy: the frame's buffer is reused by the decoder.
+    // A copy, so a procedure's arguments do not keep the whole socket chunk alive.
     blobs.push(new Uint8Array(body.subarray(at + 4, at + 4 + n)));
     at += 4 + n;
   }

@@ -142,6 +142,8 @@ export class LeaderServer {
             follower = joined;
             this.#host.join(joined, msg).then(
               (j) => {
+                // Hung up while joining: leave now, or its `synchronous` would stay in force.
+                if (socket.closed) return this.#host.leave(joined);
                 runTask = j.runTask;
                 send(j.welcome);
               },
@@ -166,7 +168,8 @@ export class LeaderServer {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.#sessions.delete(socket);
-      if (follower !== null) this.#host.leave(follower);
+      // Only a follower that finished joining; one still joining leaves when its join ends.
+      if (follower !== null && runTask !== null) this.#host.leave(follower);
     });
   }
 }
