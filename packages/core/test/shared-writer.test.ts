@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
@@ -176,4 +177,15 @@ test("a leader's close() with an idle follower does not wait out the follower's 
   expect(performance.now() - started).toBeLessThan(1_500);
   await follower.run(INSERT, ['f', 1, 'f-1']);
   expect(follower.stats().role).toBe('leader');
+});
+
+test('a symlinked path to the file meets the same leader', async () => {
+  const { q: leader, path } = await openTestQueue();
+  const link = join(tempDir(), 'link.db');
+  symlinkSync(path, link);
+  const { q: follower } = await openTestQueue({ path: link });
+  expect(follower.stats().role).toBe('follower');
+  await follower.run(INSERT, ['via-link', 0, 'via-link-0']);
+  expect(leader.stats().role).toBe('leader');
+  expect(countRows(path, "session_id = 'via-link'")).toBe(1);
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { WriterErrorCode } from './protocol.js';
 
 /** Where the processes sharing one database file meet: the leader's socket and the proof of access. */
@@ -18,15 +18,18 @@ export interface ShareAddress {
 }
 
 /**
- * The meeting point for a database file. Keyed by the file's device and inode, so every path to the
- * same file (relative, symlinked, hard-linked) meets at the same leader, and by the user id, so
- * another user's processes never even try to join.
+ * The meeting point for a database file. Keyed by the file's device and inode and by the user id,
+ * so another user's processes never even try to join. The token sits beside the file's real path,
+ * as SQLite's -wal and -shm do, so a symlinked or relative path meets the same leader and reads the
+ * same token. (Hard links would find the socket but not the token; SQLite itself warns that hard
+ * links to a WAL database can corrupt it: https://www.sqlite.org/howtocorrupt.html)
  */
 export function shareAddress(path: string): ShareAddress {
-  const { dev, ino } = statSync(path);
+  const real = realpathSync(path);
+  const { dev, ino } = statSync(real);
   const uid = process.getuid?.() ?? 0;
   const key = createHash('sha256').update(`${dev}:${ino}`).digest('hex').slice(0, 40);
-  return { path, socketName: `\0litescribe/${uid}/${key}`, tokenPath: `${path}-litescribe-token` };
+  return { path: real, socketName: `\0litescribe/${uid}/${key}`, tokenPath: `${real}-litescribe-token` };
 }
 
 /**
