@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { WriterConfig, WriterReply } from '@litescribe/writer-worker';
+import type { WriterConfig } from '@litescribe/writer-worker';
 import { createPrivateFile, shareAddress } from '@litescribe/writer-worker/link';
 import { BatchScheduler } from './batch-scheduler.js';
 import { errorFromData } from './errors.js';
@@ -59,20 +59,9 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
       hooks,
     ));
   } else {
-    const thread = new WriterThread(config, hooks.onNotice, hooks.onError);
-    let reply: WriterReply;
-    try {
-      reply = await thread.run({ kind: 'open', setup: opts.setup });
-    } catch (err) {
-      await thread.destroy();
-      throw err;
-    }
-    if (reply.kind !== 'opened') {
-      await thread.destroy();
-      throw reply.kind === 'failed' ? errorFromData(reply.error) : new Error(`writer answered open with ${reply.kind}`);
-    }
-    runner = thread;
-    opened = reply;
+    const started = await WriterThread.start(config, opts.setup, hooks.onNotice, hooks.onError);
+    if ('failed' in started) throw errorFromData(started.failed);
+    ({ thread: runner, opened } = started);
   }
   const stats = new StatsRecorder();
   stats.walBytes = opened.walBytes;

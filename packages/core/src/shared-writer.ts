@@ -172,20 +172,14 @@ export class SharedWriter implements TaskRunner {
         await sleep(2 + Math.random() * 3);
         continue;
       }
-      const thread = new WriterThread(this.#config, this.#hooks.onNotice, this.#hooks.onError);
-      let reply: WriterReply;
+      let started: Awaited<ReturnType<typeof WriterThread.start>>;
       try {
-        reply = await thread.run({ kind: 'open', setup });
-      } catch (err) {
-        await thread.destroy();
-        throw err;
+        started = await WriterThread.start(this.#config, setup, this.#hooks.onNotice, this.#hooks.onError);
       } finally {
         claim.close();
       }
-      if (reply.kind === 'opened') return { current: { role: 'leader', runner: thread }, opened: reply };
-      await thread.destroy();
-      if (reply.kind !== 'failed') throw new Error(`writer answered open with ${reply.kind}`);
-      if (reply.error.code !== 'ERR_LEADER_EXISTS') throw errorFromData(reply.error);
+      if (!('failed' in started)) return { current: { role: 'leader', runner: started.thread }, opened: started.opened };
+      if (started.failed.code !== 'ERR_LEADER_EXISTS') throw errorFromData(started.failed);
       lastError = null;
       // Another process bound the socket first: follow it (after it has had a moment to listen).
       await sleep(Math.random() * 2);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { WriterConfig, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
+import type { ErrorData, WriterConfig, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import { InvalidParamsError, WorkerExitedError } from './errors.js';
 import { MAX_TASKS_IN_FLIGHT } from './task-runner.js';
 import type { TaskRunner } from './task-runner.js';
@@ -45,6 +45,30 @@ export class WriterThread implements TaskRunner {
     this.#notices = new BroadcastChannel(config.noticeChannel);
     this.#notices.onmessage = (event) => onNotice((event as { data: WriterNotice }).data);
     this.#notices.unref();
+  }
+
+  /**
+   * Starts a writer thread and opens the file (`open` with `setup`). Resolves with the thread and
+   * what it opened, or — with the thread already ended — with the error the writer answered. A
+   * thread that dies while opening rejects (`WorkerExitedError`), also with nothing left running.
+   */
+  static async start(
+    config: WriterConfig,
+    setup: readonly string[],
+    onNotice: (notice: WriterNotice) => void,
+    onError: (err: Error) => void,
+  ): Promise<{ readonly thread: WriterThread; readonly opened: WriterReply & { kind: 'opened' } } | { readonly failed: ErrorData }> {
+    const thread = new WriterThread(config, onNotice, onError);
+    let reply: WriterReply;
+    try {
+      reply = await thread.run({ kind: 'open', setup });
+    } catch (err) {
+      await thread.destroy();
+      throw err;
+    }
+    if (reply.kind === 'opened') return { thread, opened: reply };
+    await thread.destroy();
+    return { failed: reply.kind === 'failed' ? reply.error : { name: 'Error', message: `writer answered open with ${reply.kind}` } };
   }
 
   /**
