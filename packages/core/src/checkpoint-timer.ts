@@ -1,3 +1,4 @@
+import { periodicCheckpointDue } from '@litescribe/writer-worker/checkpoint-policy';
 import type { ResolvedOptions } from './options.js';
 
 /**
@@ -36,7 +37,6 @@ export class CheckpointTimer {
   }
 
   get due(): boolean {
-    const every = this.#opts.checkpointEveryCommits;
-    return this.#overLimit || this.#commits >= every || (this.#overTarget && this.#commits >= Math.ceil(every / 10));
+    return periodicCheckpointDue(this.#commits, this.#opts.checkpointEveryCommits, this.#overLimit, this.#overTarget);
   }
 }

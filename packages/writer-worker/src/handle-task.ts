@@ -2,6 +2,7 @@ import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { runBatch } from './batch-runner.js';
 import type { BusyRetryPolicy } from './busy-retry.js';
 import { checkpoint } from './checkpointer.js';
+import { periodicCheckpointDue } from './checkpoint-policy.js';
 import { toErrorData } from './error-data.js';
 import { Followers } from './followers.js';
 import { LeaderServer } from './leader-server.js';
@@ -192,9 +193,8 @@ async function runTask(task: WriterTask): Promise<WriterReply> {
  */
 function checkpointDue(conn: WriterConnection): boolean {
   if (config.share === null) return true;
-  const every = config.checkpointEveryCommits;
   const wal = conn.walBytes();
-  return wal > config.walSoftLimitBytes || commitsSinceCheckpoint >= every || (wal > config.walTargetBytes && commitsSinceCheckpoint >= Math.ceil(every / 10));
+  return periodicCheckpointDue(commitsSinceCheckpoint, config.checkpointEveryCommits, wal > config.walSoftLimitBytes, wal > config.walTargetBytes);
 }
 
 /** Runs `step` between transactions, in the writer's queue. */
