@@ -2,7 +2,8 @@
 //   --smoke   a seconds-long version (CI runs it so the harness never rots)
 //   --only    comma-separated suites: strategies, shapes, processes, wal, micro (the default set),
 //             contention (the retry-policy comparison behind docs/contention.md) and failover (a
-//             shared writer's leader killed under load); the last two are not in the default set
+//             shared writer's leader killed under load) and postgres (the same queue on a throwaway
+//             PostgreSQL server); the last three are not in the default set
 //   --docs    also rewrite docs/benchmarks.md and docs/benchmarks-chart.svg from this run
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -20,12 +21,13 @@ import { callerShapes } from './suites/caller-shapes.js';
 import { commitStrategies } from './suites/commit-strategies.js';
 import { contention } from './suites/contention.js';
 import { failover } from './suites/failover.js';
+import { postgres } from './suites/postgres.js';
 import { micro } from './suites/micro.js';
 import { multiProcess } from './suites/multi-process.js';
 import { walReader } from './suites/wal-reader.js';
 
-const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover'] as const;
-const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover');
+const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover', 'postgres'] as const;
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover' && s !== 'postgres');
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 const { values } = parseArgs({
@@ -66,6 +68,7 @@ try {
     walReader: want('wal') ? await suite(walReader) : [],
     micro: want('micro') ? await suite(micro) : [],
     failover: want('failover') ? await suite(failover) : [],
+    postgres: want('postgres') ? await suite(postgres) : [],
   };
   const results: BenchResults = { ...partial, goals: judgeGoals(partial) };
   const tables = buildTables(results);

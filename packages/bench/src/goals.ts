@@ -87,5 +87,26 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
     const ratio = wal.walPeakBytes / wal.softLimitBytes;
     goals.push({ goal: 'WAL peak ≤ 2x the soft limit under a never-idle reader', measured: `${ratio.toFixed(2)}x`, met: ratio <= 2 });
   }
+  const pgRow = (prefix: string) => r.postgres.find((p) => p.name.startsWith(prefix));
+  const pool = pgRow('pg.Pool');
+  const callers64 = pgRow('litescribe on PostgreSQL, awaiting callers');
+  if (pool && callers64) {
+    const ratio = callers64.opsPerSec / pool.opsPerSec;
+    goals.push({
+      goal: 'PostgreSQL, 64 awaiting callers: litescribe ≥ 4x a pg.Pool (10 connections) committing each write',
+      measured: `${ratio.toFixed(1)}x (${Math.round(callers64.opsPerSec)} vs ${Math.round(pool.opsPerSec)} ops/s)`,
+      met: ratio >= 4,
+    });
+  }
+  const batchedPg = pgRow('litescribe on PostgreSQL, fire-and-forget, maxBatchOps 512');
+  const perWritePg = pgRow('litescribe on PostgreSQL, fire-and-forget, maxBatchOps 1');
+  if (batchedPg && perWritePg) {
+    const ratio = batchedPg.opsPerSec / perWritePg.opsPerSec;
+    goals.push({
+      goal: 'PostgreSQL: batched ≥ 10x per-write commits through the queue',
+      measured: `${ratio.toFixed(1)}x (${Math.round(batchedPg.opsPerSec)} vs ${Math.round(perWritePg.opsPerSec)} ops/s)`,
+      met: ratio >= 10,
+    });
+  }
   return goals;
 }

@@ -62,6 +62,22 @@ export interface FailoverResult {
   readonly integrity: string;
 }
 
+/** One row of the PostgreSQL suite (`--only postgres`). */
+export interface PostgresResult {
+  readonly name: string;
+  /** Concurrent callers, or `burst` (all enqueued at once) / `batches` (the writer fed directly). */
+  readonly callers: string;
+  readonly ops: number;
+  readonly seconds: number;
+  readonly opsPerSec: number;
+  readonly latencyP50Ms: number | null;
+  readonly latencyP99Ms: number | null;
+  /** Main-thread busy time (event-loop utilization) per op, in µs. */
+  readonly mainThreadUsPerOp: number;
+  readonly opsPerTransaction: number | null;
+  readonly note?: string;
+}
+
 export interface WalReaderResult {
   readonly policy: 'passive-only' | 'litescribe';
   readonly softLimitBytes: number;
@@ -93,6 +109,8 @@ export interface BenchResults {
   readonly micro: MicroResult[];
   /** Leader SIGKILLed under load (`--only failover`). */
   readonly failover: FailoverResult[];
+  /** The same rows into one PostgreSQL server (`--only postgres`). */
+  readonly postgres: PostgresResult[];
   readonly goals: GoalResult[];
 }
 

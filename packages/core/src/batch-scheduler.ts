@@ -48,16 +48,17 @@ export class BatchScheduler {
   #aborted = false;
   #pumpScheduled = false;
   #seq = 0;
-  readonly #checkpoints: CheckpointTimer;
+  /** Null when the engine checkpoints on its own (PostgreSQL). */
+  readonly #checkpoints: CheckpointTimer | null;
   readonly #checkpointRequests: CheckpointRequest[] = [];
   readonly #waiters = new SettleWaiters();
 
-  constructor(thread: TaskRunner, opts: ResolvedOptions, stats: StatsRecorder, hooks: SchedulerHooks) {
+  constructor(thread: TaskRunner, opts: ResolvedOptions, stats: StatsRecorder, hooks: SchedulerHooks, periodicCheckpoints = true) {
     this.#thread = thread;
     this.#opts = opts;
     this.#stats = stats;
     this.#hooks = hooks;
-    this.#checkpoints = new CheckpointTimer(opts);
+    this.#checkpoints = periodicCheckpoints ? new CheckpointTimer(opts) : null;
   }
 
   get depth(): number {
@@ -179,7 +180,7 @@ export class BatchScheduler {
       const request = this.#checkpointRequests.shift();
       if (request !== undefined) {
         this.#sendCheckpoint(request);
-      } else if (this.#checkpoints.due) {
+      } else if (this.#checkpoints?.due === true) {
         this.#sendCheckpoint(null);
       } else if (!this.#sendBatch()) {
         break;
@@ -227,7 +228,7 @@ export class BatchScheduler {
       this.#stats.lockWaitMs += reply.lockWaitMs;
       this.#stats.walBytes = reply.walBytes;
       if (reply.committed) this.#stats.recordTransaction(reply.transactionOps);
-      this.#checkpoints.noteBatch(reply.committed, reply.walBytes);
+      this.#checkpoints?.noteBatch(reply.committed, reply.walBytes);
     } else if (reply?.kind === 'failed') {
       failure = errorFromData(reply.error);
     } else if (reply !== null) {
@@ -255,7 +256,7 @@ export class BatchScheduler {
 
   #sendCheckpoint(request: CheckpointRequest | null): void {
     this.#tasksInFlight += 1;
-    this.#checkpoints.noteCheckpoint();
+    this.#checkpoints?.noteCheckpoint();
     const done = (reply: WriterReply | null, lostWith?: unknown): void => {
       if (this.#aborted) return;
       this.#tasksInFlight -= 1;

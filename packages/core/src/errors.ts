@@ -99,6 +99,37 @@ export class ShareRefusedError extends LitescribeError {
   readonly code = 'ERR_SHARE_REFUSED';
 }
 
+/**
+ * PostgreSQL could not be reached (at open, or for longer than `busyDeadlineMs` later on). Nothing
+ * of the operation ran; the queue stays usable and tries again for the next batch.
+ */
+export class ServerUnavailableError extends LitescribeError {
+  override readonly name = 'ServerUnavailableError';
+  readonly code = 'ERR_SERVER_UNAVAILABLE';
+}
+
+/** The method does not apply to this engine (e.g. `checkpoint()` on PostgreSQL). */
+export class NotSupportedError extends LitescribeError {
+  override readonly name = 'NotSupportedError';
+  readonly code = 'ERR_NOT_SUPPORTED';
+}
+
+/**
+ * An error from the PostgreSQL server; `code` is its SQLSTATE, e.g. `23505` (unique violation),
+ * `detail` its DETAIL line when it sent one.
+ */
+export class PostgresError extends Error {
+  override readonly name = 'PostgresError';
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly detail?: string,
+    readonly procedure?: string,
+  ) {
+    super(message);
+  }
+}
+
 /** An error from SQLite itself; `code` is SQLite's extended code, e.g. `SQLITE_CONSTRAINT_UNIQUE`. */
 export class SqliteError extends Error {
   override readonly name = 'SqliteError';
@@ -123,6 +154,8 @@ const BY_CODE: Record<string, CodedErrorClass> = {
   ERR_TRANSACTION_LOST: TransactionLostError,
   ERR_UNSAFE_SQLITE_VERSION: UnsafeSqliteVersionError,
   ERR_SHARE_REFUSED: ShareRefusedError,
+  ERR_SERVER_UNAVAILABLE: ServerUnavailableError,
+  ERR_NOT_SUPPORTED: NotSupportedError,
 };
 
 /** Every `code` litescribe can put on an error it raises itself. */
@@ -138,6 +171,7 @@ export function errorFromData(data: ErrorData): Error {
   const code = data.code;
   if (code === 'ERR_PROCEDURE_FAILED') return new ProcedureError(data.message, data.procedure);
   if (code !== undefined && code.startsWith('SQLITE_')) return new SqliteError(data.message, code, data.procedure);
+  if (data.name === 'PostgresError') return new PostgresError(data.message, code ?? '', data.detail, data.procedure);
   const Known = code === undefined ? undefined : BY_CODE[code];
   if (Known !== undefined) return new Known(data.message);
   const err = new Error(data.message);

@@ -5,17 +5,18 @@ import { BatchScheduler } from './batch-scheduler.js';
 import { errorFromData } from './errors.js';
 import { handOverAtExit } from './hand-over-at-exit.js';
 import { resolveOptions } from './options.js';
-import type { WriteQueueOptions } from './options.js';
+import type { ResolvedOptions, WriteQueueOptions } from './options.js';
 import { StatsRecorder } from './queue-stats.js';
-import { ReaderPool } from './reader-pool.js';
+import { openPostgres } from './open-postgres.js';
+import { ReaderPool, sqliteReaderSpec } from './reader-pool.js';
 import { SharedWriter } from './shared-writer.js';
 import type { Opened } from './shared-writer.js';
 import type { TaskRunner } from './task-runner.js';
 import { WriteQueue } from './write-queue.js';
-import { WriterThread } from './writer-thread.js';
+import { WriterThread, sqliteWriterSpec } from './writer-thread.js';
 
 /**
- * Opens a write queue on a SQLite file.
+ * Opens a write queue on a SQLite file (`path`), or on a PostgreSQL server (`url`).
  *
  * Resolves once the file is open in WAL mode with `synchronous` applied, `setup` has run (once, in
  * one transaction) and `procedures` are loaded — by this process's writer thread, or, when another
@@ -24,6 +25,7 @@ import { WriterThread } from './writer-thread.js';
  */
 export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQueue> {
   const opts = resolveOptions(options);
+  if (opts.url !== null) return openPostgresQueue(opts as ResolvedOptions & { url: string });
   // Abstract sockets (the meeting point) are Linux's; elsewhere every process writes for itself.
   const sharing = opts.shareWriter === 'auto' && process.platform === 'linux';
   if (sharing) createPrivateFile(opts.path); // the meeting point is keyed by the file's inode
@@ -59,7 +61,7 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
       hooks,
     ));
   } else {
-    const started = await WriterThread.start(config, opts.setup, hooks.onNotice, hooks.onError);
+    const started = await WriterThread.start(sqliteWriterSpec(config), opts.setup, hooks.onNotice, hooks.onError);
     if ('failed' in started) throw errorFromData(started.failed);
     ({ thread: runner, opened } = started);
   }
@@ -69,8 +71,23 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
     onCheckpoint: (report) => queue?.emit('checkpoint', report),
     onError: (err) => queue?.reportError(err),
   });
-  const readers = opts.readers === 0 ? null : new ReaderPool({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000 }, opts.readers);
+  const readers = opts.readers === 0 ? null : new ReaderPool(sqliteReaderSpec({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000 }, opts.readers));
   queue = new WriteQueue(opts, runner, scheduler, stats, opened, readers);
   if (address !== null) handOverAtExit(queue);
+  return queue;
+}
+
+/** The same queue on PostgreSQL: the scheduler is unchanged, the runner is the PostgreSQL writer thread. */
+async function openPostgresQueue(opts: ResolvedOptions & { url: string }): Promise<WriteQueue> {
+  let queue: WriteQueue | undefined;
+  const { thread, opened, readers } = await openPostgres(
+    opts,
+    (notice) => queue?.notice(notice),
+    (err) => queue?.reportError(err),
+  );
+  const stats = new StatsRecorder();
+  // No periodic checkpoints: the server runs its own.
+  const scheduler = new BatchScheduler(thread, opts, stats, { onCheckpoint: () => {}, onError: (err) => queue?.reportError(err) }, false);
+  queue = new WriteQueue(opts, thread, scheduler, stats, opened, readers);
   return queue;
 }

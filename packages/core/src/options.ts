@@ -1,13 +1,22 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SynchronousMode } from '@litescribe/writer-worker';
-import { InvalidOptionError, describeValue } from './errors.js';
+import { InvalidOptionError, InvalidSqlError, describeValue } from './errors.js';
 import { checkSetupSql } from './sql-check.js';
 
-/** Options of {@link openWriteQueue}. Only `path` is required. */
+/** Options of {@link openWriteQueue}. Either `path` (SQLite) or `url` (PostgreSQL) is required. */
 export interface WriteQueueOptions {
   /** Database file. Created (mode 0600) if missing. `:memory:` is refused: a queue shares a file. */
-  path: string;
+  path?: string;
+  /**
+   * A `postgres://` (or `postgresql://`) URL instead of `path`: the same queue on a PostgreSQL
+   * server (node-postgres connection string). SQLite-only options (`synchronous`, WAL and
+   * checkpoint settings, `shareWriter`, `allowUnsafeSqliteVersion`) are then
+   * refused with `InvalidOptionError`. See the README, "When one machine is not enough".
+   */
+  url?: string;
+  /** PostgreSQL only: isolation level of each batch transaction. Default `'read committed'`. */
+  isolation?: 'read committed' | 'repeatable read' | 'serializable';
   /** Schema SQL run once at open, all of it in one transaction. Default: none. */
   setup?: string | readonly string[];
   /** Module (path or `file:` URL) whose named function exports are procedures for `call()`. Default: none. */
@@ -36,7 +45,7 @@ export interface WriteQueueOptions {
   walSoftLimitBytes?: number;
   /** How long an escalated (TRUNCATE) checkpoint waits for readers to move on. Default 200. */
   checkpointWaitMs?: number;
-  /** Prepared statements kept by the writer. Default 256. */
+  /** Prepared statements kept by the writer (on PostgreSQL: distinct SQL texts prepared as named statements). Default 256. */
   statementCacheSize?: number;
   /** Reader threads for `all()`/`get()`, each with a read-only connection; 0 turns reads off. Default 1. */
   readers?: number;
@@ -51,7 +60,7 @@ export interface WriteQueueOptions {
 }
 
 /** Defaults of every optional field of {@link WriteQueueOptions}. */
-export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' | 'procedures'>> & { procedures: null }> = Object.freeze({
+export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' | 'url' | 'procedures'>> & { procedures: null }> = Object.freeze({
   setup: [] as readonly string[],
   procedures: null,
   synchronous: 'normal',
@@ -70,14 +79,26 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' |
   readers: 1,
   allowUnsafeSqliteVersion: false,
   shareWriter: 'auto',
+  isolation: 'read committed',
 });
+
+/** Options that mean something only to SQLite: given with `url`, they are refused, not ignored. */
+const SQLITE_ONLY = [
+  'synchronous',
+  'walTargetBytes',
+  'walSoftLimitBytes',
+  'checkpointEveryCommits',
+  'checkpointWaitMs',
+  'allowUnsafeSqliteVersion',
+  'shareWriter',
+] as const;
 
 /** Options after validation: every field present, paths absolute, frozen. */
 export type ResolvedOptions = Readonly<
-  Required<Omit<WriteQueueOptions, 'setup' | 'procedures'>> & { setup: readonly string[]; procedures: string | null }
+  Required<Omit<WriteQueueOptions, 'setup' | 'procedures' | 'url'>> & { setup: readonly string[]; procedures: string | null; url: string | null }
 >;
 
-const KNOWN = new Set(['path', ...Object.keys(DEFAULT_OPTIONS)]);
+const KNOWN = new Set(['path', 'url', ...Object.keys(DEFAULT_OPTIONS)]);
 
 function fail(name: string, expected: string, value: unknown): never {
   throw new InvalidOptionError(`Expected \`${name}\` to be ${expected}, got ${describeValue(value)}`);
@@ -102,14 +123,30 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   for (const key of Object.keys(o)) {
     if (!KNOWN.has(key)) throw new InvalidOptionError(`Unknown option \`${key}\`; known options: ${[...KNOWN].join(', ')}`);
   }
-  const path = o.path;
-  if (typeof path !== 'string' || path.trim() === '') fail('path', 'a non-empty file path', path);
-  if (path === ':memory:' || path.startsWith('file:')) fail('path', 'a file path (not :memory: or a URI)', path);
+  const url = o.url;
+  let path = o.path;
+  if (url !== undefined) {
+    if (path !== undefined) throw new InvalidOptionError(`Expected either \`path\` (SQLite) or \`url\` (PostgreSQL), got both (path ${describeValue(path)})`);
+    if (typeof url !== 'string' || !/^postgres(ql)?:\/\/./.test(url)) fail('url', 'a postgres:// or postgresql:// URL', url);
+    for (const name of SQLITE_ONLY) {
+      if (o[name] !== undefined) throw new InvalidOptionError(`\`${name}\` does not apply to PostgreSQL (got ${describeValue(o[name])}); see the README, "When one machine is not enough"`);
+    }
+    path = '';
+  } else {
+    if (typeof path !== 'string' || path.trim() === '') fail('path', 'a non-empty file path (or `url` for PostgreSQL)', path);
+    if (path === ':memory:' || path.startsWith('file:')) fail('path', 'a file path (not :memory: or a URI)', path);
+    if (o.isolation !== undefined) throw new InvalidOptionError(`\`isolation\` applies to PostgreSQL only (got ${describeValue(o.isolation)}); SQLite transactions are serializable`);
+  }
 
   const setupRaw = o.setup ?? [];
   const setup = typeof setupRaw === 'string' ? [setupRaw] : setupRaw;
   if (!Array.isArray(setup) || setup.some((s) => typeof s !== 'string')) fail('setup', 'a string or an array of strings', setupRaw);
-  setup.forEach((sql: string, i: number) => checkSetupSql(sql, typeof setupRaw === 'string' ? 'setup' : `setup[${i}]`));
+  setup.forEach((sql: string, i: number) => {
+    const where = typeof setupRaw === 'string' ? 'setup' : `setup[${i}]`;
+    // PostgreSQL's setup is its own to parse (dollar-quoted function bodies hold BEGIN and `;`).
+    if (o.url === undefined) checkSetupSql(sql, where);
+    else if (sql.trim() === '') throw new InvalidSqlError(`Expected \`${where}\` to be non-empty SQL, got ${describeValue(sql)}`);
+  });
 
   let procedures: string | null = null;
   const p = o.procedures;
@@ -131,7 +168,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (walTargetBytes > walSoftLimitBytes) fail('walTargetBytes', `an integer <= walSoftLimitBytes (${walSoftLimitBytes})`, walTargetBytes);
 
   const resolved = {
-    path: resolve(path),
+    path: url === undefined ? resolve(path as string) : '',
+    url: (url as string | undefined) ?? null,
+    isolation: oneOf(o, 'isolation', ['read committed', 'repeatable read', 'serializable'] as const),
     setup: Object.freeze([...(setup as string[])]),
     procedures,
     synchronous: oneOf(o, 'synchronous', ['off', 'normal', 'full', 'extra'] as const),

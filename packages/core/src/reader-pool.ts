@@ -5,26 +5,43 @@ import { WorkerExitedError, errorFromData } from './errors.js';
 
 const READER_ENTRY = createRequire(import.meta.url).resolve('@litescribe/reader-worker');
 
+/** How reads are served: which threads, and how many reads each takes at once. */
+export interface ReaderPoolSpec {
+  /** Built module exporting `handleRead`. */
+  readonly filename: string;
+  readonly workerData: unknown;
+  readonly threads: number;
+  readonly readsPerThread: number;
+  /** Keep each thread's event loop live between reads (its connections and timers are serviced). */
+  readonly liveLoop: boolean;
+}
+
+/** SQLite: `readers` threads, each with one read-only connection, one read at a time. */
+export function sqliteReaderSpec(config: ReaderConfig, readers: number): ReaderPoolSpec {
+  return { filename: READER_ENTRY, workerData: config, threads: readers, readsPerThread: 1, liveLoop: false };
+}
+
 /**
- * Reader threads: up to `readers` piscina workers, each with a read-only connection to the file.
- * Threads start on the first read and end after 30 s idle, so a queue that never reads costs none.
- * Unlike the writer, reads run in parallel, one per thread.
+ * Reader threads: piscina workers that start on the first read and end after 30 s idle, so a queue
+ * that never reads costs none. On SQLite, up to `readers` threads each with a read-only connection;
+ * on PostgreSQL, one thread whose pool holds `readers` connections. Reads run in parallel.
  */
 export class ReaderPool {
   readonly #pool: Piscina<ReaderTask, ReaderReply>;
   /** Reads issued and not yet answered; close() waits for them (piscina's own close does not wait for reads still queued). */
   readonly #pending = new Set<Promise<unknown>>();
 
-  constructor(config: ReaderConfig, readers: number) {
+  constructor(spec: ReaderPoolSpec) {
     this.#pool = new Piscina<ReaderTask, ReaderReply>({
-      filename: READER_ENTRY,
+      filename: spec.filename,
       name: 'handleRead',
       minThreads: 0,
-      maxThreads: readers,
+      maxThreads: spec.threads,
       idleTimeout: 30_000,
-      concurrentTasksPerWorker: 1,
-      workerData: config,
+      concurrentTasksPerWorker: spec.readsPerThread,
+      workerData: spec.workerData,
       recordTiming: false,
+      atomics: spec.liveLoop ? 'disabled' : 'sync',
     });
     // A reader that dies with no read in hand is replaced on the next read; nothing to report.
     this.#pool.on('error', () => {});

@@ -7,7 +7,7 @@ import { ShareRefusedError, WorkerExitedError, errorFromData } from './errors.js
 import { LeaderLink, LeaderProofError, NotHandedOverError } from './leader-link.js';
 import type { JoinParams } from './leader-link.js';
 import type { TaskRunner } from './task-runner.js';
-import { WriterThread } from './writer-thread.js';
+import { WriterThread, sqliteWriterSpec } from './writer-thread.js';
 
 /** The role a process plays for its database file. */
 export type WriterRole = 'leader' | 'follower' | 'solo';
@@ -15,6 +15,7 @@ export type WriterRole = 'leader' | 'follower' | 'solo';
 /** What opening found: the facts the queue keeps. */
 export interface Opened {
   readonly sqliteVersion: string;
+  readonly postgresVersion?: string;
   readonly procedures: readonly string[];
   readonly walBytes: number;
 }
@@ -174,7 +175,7 @@ export class SharedWriter implements TaskRunner {
       }
       let started: Awaited<ReturnType<typeof WriterThread.start>>;
       try {
-        started = await WriterThread.start(this.#config, setup, this.#hooks.onNotice, this.#hooks.onError);
+        started = await WriterThread.start(sqliteWriterSpec(this.#config), setup, this.#hooks.onNotice, this.#hooks.onError);
       } finally {
         claim.close();
       }

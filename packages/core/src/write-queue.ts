@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import { serialize } from 'node:v8';
 import type { BindParams, CheckpointMode, CheckpointReport, RunResult, WriterNotice } from '@litescribe/writer-worker';
 import type { BatchScheduler } from './batch-scheduler.js';
-import { InvalidOptionError, InvalidParamsError, QueueClosedError, UnknownProcedureError, describeValue } from './errors.js';
+import { InvalidOptionError, InvalidParamsError, NotSupportedError, QueueClosedError, UnknownProcedureError, describeValue } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { checkParams } from './params-check.js';
 import type { QueueStats, StatsRecorder } from './queue-stats.js';
 import type { ReaderPool } from './reader-pool.js';
-import { checkStatementSql } from './sql-check.js';
+import { checkPostgresSql, checkStatementSql } from './sql-check.js';
 import { forgetAtExit } from './hand-over-at-exit.js';
 import { SharedWriter } from './shared-writer.js';
 import type { TaskRunner } from './task-runner.js';
@@ -52,6 +52,9 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   readonly #stats: StatsRecorder;
   readonly #procedures: ReadonlySet<string>;
   readonly #sqliteVersion: string;
+  readonly #postgresVersion: string | null;
+  /** Checks one statement's SQL for this queue's engine. */
+  readonly #checkSql: (sql: unknown, where?: string) => void;
   readonly #readers: ReaderPool | null;
   #state: QueueState = 'open';
   #closing: Promise<void> | null = null;
@@ -62,7 +65,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     thread: TaskRunner,
     scheduler: BatchScheduler,
     stats: StatsRecorder,
-    opened: { readonly procedures: readonly string[]; readonly sqliteVersion: string },
+    opened: { readonly procedures: readonly string[]; readonly sqliteVersion: string; readonly postgresVersion?: string },
     readers: ReaderPool | null,
   ) {
     super();
@@ -72,17 +75,29 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     this.#stats = stats;
     this.#procedures = new Set(opened.procedures);
     this.#sqliteVersion = opened.sqliteVersion;
+    this.#postgresVersion = opened.postgresVersion ?? null;
+    this.#checkSql = opts.url === null ? checkStatementSql : checkPostgresSql;
     this.#readers = readers;
   }
 
-  /** Absolute path of the database file. */
+  /** Absolute path of the database file (`''` on PostgreSQL). */
   get path(): string {
     return this.#opts.path;
   }
 
-  /** `sqlite_version()` of the library the writer uses. */
+  /** `'sqlite'` (opened with `path`) or `'postgres'` (opened with `url`). */
+  get engine(): 'sqlite' | 'postgres' {
+    return this.#opts.url === null ? 'sqlite' : 'postgres';
+  }
+
+  /** `sqlite_version()` of the library the writer uses (`''` on PostgreSQL). */
   get sqliteVersion(): string {
     return this.#sqliteVersion;
+  }
+
+  /** The PostgreSQL server's `server_version`, or null on SQLite. */
+  get postgresVersion(): string | null {
+    return this.#postgresVersion;
   }
 
   /** Names of the procedures `call()` accepts. */
@@ -98,8 +113,8 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   run(sql: string, params?: BindParams, options?: CallOptions): Promise<RunResult> {
     try {
       this.#assertOpen();
-      checkStatementSql(sql);
-      const bytes = sql.length + checkParams(params);
+      this.#checkSql(sql);
+      const bytes = sql.length + this.#checkParams(params);
       return this.#scheduler.enqueue({ kind: 'run', sql, params: copyParams(params) }, bytes, signalOf(options)) as Promise<RunResult>;
     } catch (err) {
       return Promise.reject(err);
@@ -122,8 +137,8 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
           throw new InvalidParamsError(`Expected \`statements[${i}]\` to be { sql, params }, got ${describeValue(s)}`);
         }
         const { sql, params } = s as Statement;
-        checkStatementSql(sql, `statements[${i}].sql`);
-        bytes += sql.length + checkParams(params, `statements[${i}].params`);
+        this.#checkSql(sql, `statements[${i}].sql`);
+        bytes += sql.length + this.#checkParams(params, `statements[${i}].params`);
         return { sql, params: copyParams(params) };
       });
       return this.#scheduler.enqueue({ kind: 'batch', statements: copies }, bytes, signalOf(options)) as Promise<RunResult[]>;
@@ -179,6 +194,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   checkpoint(mode: CheckpointMode = 'passive', options?: CallOptions): Promise<CheckpointReport> {
     try {
       this.#assertOpen();
+      if (this.#opts.url !== null) throw new NotSupportedError('checkpoint() does not apply to PostgreSQL: the server checkpoints its write-ahead log on its own');
       if (!CHECKPOINT_MODES.includes(mode)) throw new InvalidOptionError(`Expected \`mode\` to be one of ${CHECKPOINT_MODES.join(', ')}, got ${describeValue(mode)}`);
       return this.#scheduler.checkpoint(mode, signalOf(options));
     } catch (err) {
@@ -253,13 +269,21 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   async #read(kind: 'all' | 'get', sql: string, params: BindParams | undefined, options: CallOptions | undefined): Promise<unknown> {
     this.#assertOpen();
     if (this.#readers === null) throw new InvalidOptionError('reads are off: this queue was opened with `readers: 0`');
-    checkStatementSql(sql);
-    checkParams(params);
+    this.#checkSql(sql);
+    this.#checkParams(params);
     try {
       return await this.#readers.read({ kind, sql, params: copyParams(params) }, signalOf(options));
     } finally {
       this.#stats.reads += 1;
     }
+  }
+
+  /** Bindable parameters (positional only on PostgreSQL); returns their estimated size. */
+  #checkParams(params: BindParams | undefined, where?: string): number {
+    if (this.#opts.url !== null && params !== undefined && !Array.isArray(params)) {
+      throw new InvalidParamsError(`Expected \`${where ?? 'params'}\` to be an array: PostgreSQL takes positional parameters ($1, $2, …), got ${describeValue(params)}`);
+    }
+    return checkParams(params, where);
   }
 
   #assertOpen(): void {

@@ -10,6 +10,24 @@ import type { TaskRunner } from './task-runner.js';
 // main thread must not load better-sqlite3).
 const WRITER_ENTRY = createRequire(import.meta.url).resolve('@litescribe/writer-worker');
 
+/** What a writer thread runs: its entry module, its `workerData`, and whether its event loop must stay live. */
+export interface WriterThreadSpec {
+  /** Built module exporting `handleTask` (the SQLite writer's, or `@litescribe/pg-writer`'s). */
+  readonly filename: string;
+  readonly workerData: unknown;
+  readonly noticeChannel: string;
+  /**
+   * Keep the thread's event loop running between tasks: a leader serves followers' sockets, and
+   * the PostgreSQL writer's connection must notice a server that goes away while it is idle.
+   */
+  readonly liveLoop: boolean;
+}
+
+/** The spec of a SQLite writer thread (a leader of a shared writer keeps its loop live). */
+export function sqliteWriterSpec(config: WriterConfig): WriterThreadSpec {
+  return { filename: WRITER_ENTRY, workerData: config, noticeChannel: config.noticeChannel, liveLoop: config.share !== null };
+}
+
 /**
  * The writer thread, run by piscina with exactly one worker.
  *
@@ -22,9 +40,9 @@ export class WriterThread implements TaskRunner {
   readonly #notices: BroadcastChannel;
   #destroyed = false;
 
-  constructor(config: WriterConfig, onNotice: (notice: WriterNotice) => void, onError: (err: Error) => void) {
+  constructor(spec: WriterThreadSpec, onNotice: (notice: WriterNotice) => void, onError: (err: Error) => void) {
     this.#pool = new Piscina<WriterTask, WriterReply>({
-      filename: WRITER_ENTRY,
+      filename: spec.filename,
       name: 'handleTask',
       minThreads: 1,
       maxThreads: 1,
@@ -32,33 +50,33 @@ export class WriterThread implements TaskRunner {
       // is already there when the first ends, so the writer does not wait on this thread's event loop.
       concurrentTasksPerWorker: MAX_TASKS_IN_FLIGHT,
       idleTimeout: Number.POSITIVE_INFINITY,
-      workerData: config,
+      workerData: spec.workerData,
       recordTiming: false,
       // 'sync' parks the thread's event loop between tasks (cheapest hand-over). A leader serves
       // followers' sockets from this thread, so its loop must stay live: plain messages then.
       // ('async', Atomics.waitAsync, cost a lone awaiting write ~25% more in the caller-shapes
       // row; 'disabled' was within the run-to-run spread of 'sync'.)
-      atomics: config.share === null ? 'sync' : 'disabled',
+      atomics: spec.liveLoop ? 'disabled' : 'sync',
     });
     // A thread that dies with no task in hand is reported here rather than crashing the process.
     this.#pool.on('error', (err: Error) => onError(new WorkerExitedError(`writer thread failed: ${err.message}`, { cause: err })));
-    this.#notices = new BroadcastChannel(config.noticeChannel);
+    this.#notices = new BroadcastChannel(spec.noticeChannel);
     this.#notices.onmessage = (event) => onNotice((event as { data: WriterNotice }).data);
     this.#notices.unref();
   }
 
   /**
-   * Starts a writer thread and opens the file (`open` with `setup`). Resolves with the thread and
+   * Starts a writer thread and opens the database (`open` with `setup`). Resolves with the thread and
    * what it opened, or — with the thread already ended — with the error the writer answered. A
    * thread that dies while opening rejects (`WorkerExitedError`), also with nothing left running.
    */
   static async start(
-    config: WriterConfig,
+    spec: WriterThreadSpec,
     setup: readonly string[],
     onNotice: (notice: WriterNotice) => void,
     onError: (err: Error) => void,
   ): Promise<{ readonly thread: WriterThread; readonly opened: WriterReply & { kind: 'opened' } } | { readonly failed: ErrorData }> {
-    const thread = new WriterThread(config, onNotice, onError);
+    const thread = new WriterThread(spec, onNotice, onError);
     let reply: WriterReply;
     try {
       reply = await thread.run({ kind: 'open', setup });

@@ -12,7 +12,7 @@ test('every error code litescribe raises is in the README error table, with its 
 
 test('every exported error class has a stable code listed in ERROR_CODES and the README', () => {
   const classes = Object.entries(core).filter(
-    ([name, value]) => typeof value === 'function' && name.endsWith('Error') && name !== 'LitescribeError' && name !== 'SqliteError',
+    ([name, value]) => typeof value === 'function' && name.endsWith('Error') && name !== 'LitescribeError' && name !== 'SqliteError' && name !== 'PostgresError',
   );
   expect(classes.length).toBe(core.ERROR_CODES.length);
   for (const [name, Class] of classes) {
@@ -24,4 +24,6 @@ test('every exported error class has a stable code listed in ERROR_CODES and the
   }
   expect(table).toContain('`SqliteError`');
   expect(new core.SqliteError('m', 'SQLITE_FULL').code).toBe('SQLITE_FULL');
+  expect(table).toContain('`PostgresError`');
+  expect(new core.PostgresError('m', '23505', 'Key (id)=(1) already exists.').code).toBe('23505');
 });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isBusyCode } from './error-data.js';
+import { jitteredDelay } from './jittered-delay.js';
 import type { WriterNotice } from './protocol.js';
 
 /** How the writer waits out a lock held by another connection. */
@@ -61,10 +62,4 @@ export async function retryWhileBusy<T>(attempt: () => T, policy: BusyRetryPolic
       await sleep(delayMs);
     }
   }
-}
-
-/** Full jitter: uniform in [min, window], the window doubling per attempt up to `max`. */
-export function jitteredDelay(attempt: number, minMs: number, maxMs: number): number {
-  const window = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 20));
-  return minMs + Math.random() * Math.max(0, window - minMs);
 }

@@ -6,7 +6,7 @@
 export { handleTask } from './handle-task.js';
 export { WriterErrorCode } from './protocol.js';
 export { isWalResetBugAffected } from './sqlite-version-gate.js';
-export { jitteredDelay } from './busy-retry.js';
+export { jitteredDelay } from './jittered-delay.js';
 // Shared with the reader threads (@litescribe/reader-worker).
 export { StatementCache } from './statement-cache.js';
 export { toErrorData } from './error-data.js';

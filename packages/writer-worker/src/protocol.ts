@@ -97,6 +97,8 @@ export interface ErrorData {
   readonly procedure?: string;
   /** For an error that ended a whole batch: the index of the operation that caused it. */
   readonly opIndex?: number;
+  /** PostgreSQL's DETAIL line, when the server sent one (e.g. which key was duplicated). */
+  readonly detail?: string;
 }
 
 /** What `run` resolves to: better-sqlite3's `RunResult`. */
@@ -153,6 +155,8 @@ export type WriterReply =
       readonly sqliteVersion: string;
       readonly procedures: readonly string[];
       readonly walBytes: number;
+      /** Set by the PostgreSQL writer (`sqliteVersion` is then empty): the server's `server_version`. */
+      readonly postgresVersion?: string;
     }
   | BatchDone
   | { readonly kind: 'checkpointed'; readonly reports: readonly CheckpointReport[] }
@@ -179,6 +183,8 @@ export const WriterErrorCode = {
   unsafeSqliteVersion: 'ERR_UNSAFE_SQLITE_VERSION',
   transactionLost: 'ERR_TRANSACTION_LOST',
   shareRefused: 'ERR_SHARE_REFUSED',
+  serverUnavailable: 'ERR_SERVER_UNAVAILABLE',
+  notSupported: 'ERR_NOT_SUPPORTED',
   /** Internal: another process bound the leader socket first; the opener follows it instead. */
   leaderExists: 'ERR_LEADER_EXISTS',
 } as const;

@@ -64,6 +64,14 @@ export function buildTables(r: BenchResults): TableData[] {
       rows: r.failover.map((f, i) => [String(i + 1), String(f.followers), fmt(f.medianMs, 0), fmt(f.worstMs, 0), fmt(f.acknowledged), fmt(f.inDoubt), fmt(f.rows), f.integrity]),
     });
   }
+  if (r.postgres.length > 0) {
+    const opt = (n: number | null, digits: number): string => (n === null ? '' : fmt(n, digits));
+    tables.push({
+      title: 'PostgreSQL: the same rows into one server (fsync on, loopback)',
+      head: ['row', 'callers', 'ops/s', 'op latency p50 ms', 'op latency p99 ms', 'main thread µs/op', 'ops per transaction'],
+      rows: r.postgres.map((p) => [p.name, p.callers, fmt(p.opsPerSec), opt(p.latencyP50Ms, 2), opt(p.latencyP99Ms, 1), fmt(p.mainThreadUsPerOp, 1), opt(p.opsPerTransaction, 0)]),
+    });
+  }
   if (r.contention.length > 0) {
     tables.push({
       title: 'Lock-retry policies under contention (think time 1 ms)',

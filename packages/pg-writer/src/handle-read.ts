@@ -1,0 +1,51 @@
+import { workerData } from 'node:worker_threads';
+import pg from 'pg';
+import type { ReaderReply, ReaderTask } from '@litescribe/reader-worker';
+import { extended } from './pg-batch.js';
+import { isConnectionError, isServerError, pgErrorData } from './pg-error-data.js';
+import type { PgReaderConfig } from './protocol.js';
+
+const config = workerData as PgReaderConfig;
+let pool: pg.Pool | null = null;
+
+function readPool(): pg.Pool {
+  if (pool === null) {
+    pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.connections,
+      // Reads must change nothing: the server refuses a write on these connections (25006).
+      options: '-c default_transaction_read_only=on',
+      application_name: 'litescribe-reader',
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle connection the server drops (restart) is replaced on the next read; nothing to report.
+    pool.on('error', () => {});
+  }
+  return pool;
+}
+
+/**
+ * The PostgreSQL reader thread's task handler: each read is one autocommit statement on a pooled
+ * read-only connection, so it sees every write acknowledged before it was issued. Rows are parsed
+ * here, not on the caller's thread. Never throws; failures come back as data.
+ */
+export async function handleRead(task: ReaderTask): Promise<ReaderReply> {
+  if (task.params !== undefined && !Array.isArray(task.params)) {
+    return { kind: 'failed', error: { name: 'InvalidParamsError', code: 'ERR_INVALID_PARAMS', message: 'PostgreSQL takes positional parameters ($1, $2, …): pass an array' } };
+  }
+  try {
+    const res = await readPool().query(extended(task.sql, task.params));
+    if (task.kind === 'all') return { kind: 'rows', rows: res.rows };
+    return { kind: 'row', row: res.rows[0] };
+  } catch (err) {
+    if (isServerError(err) && err.code === '25006') {
+      return { kind: 'failed', error: { name: 'InvalidSqlError', code: 'ERR_INVALID_SQL', message: `reads take a statement that changes nothing; use run() for ${JSON.stringify(task.sql.slice(0, 60))} (${err.message})` } };
+    }
+    if (isConnectionError(err)) {
+      return { kind: 'failed', error: { name: 'ServerUnavailableError', code: 'ERR_SERVER_UNAVAILABLE', message: `PostgreSQL did not answer this read (${(err as Error).message})` } };
+    }
+    return { kind: 'failed', error: pgErrorData(err) };
+  }
+}
+
