@@ -141,6 +141,8 @@ describe('PostgreSQL: the same write queue', () => {
     }
     await expect(openWriteQueue({ url: 'mysql://localhost/x' })).rejects.toThrow(/postgres:\/\//);
     await expect(openWriteQueue({ path: '/tmp/x.db', isolation: 'serializable' })).rejects.toThrow(/PostgreSQL only/);
+    // A procedures module that does not load is the option's fault, and no thread is left behind.
+    await expect(openWriteQueue({ url, procedures: '/nonexistent/procedures.mjs' })).rejects.toBeInstanceOf(InvalidOptionError);
   });
 
   it('closes cleanly: everything accepted commits, later calls reject', async () => {

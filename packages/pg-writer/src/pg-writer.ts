@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { BatchDone, BatchTask, ErrorData, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import { jitteredDelay } from '@litescribe/writer-worker/jittered-delay';
+import { ProceduresLoadError, loadProcedures } from '@litescribe/writer-worker/load-procedures';
 import { BatchAbort, runOps } from './pg-batch.js';
 import type { BatchConnection, OpOutcome, PgProcedure } from './pg-batch.js';
 import { isConnectionError, isRetryable, pgErrorData } from './pg-error-data.js';
@@ -91,8 +92,9 @@ export class PgWriter {
       return { kind: 'opened', sqliteVersion: '', postgresVersion: version.rows[0]!.server_version, procedures: [...procedures.keys()], walBytes: 0 };
     } catch (err) {
       await this.#drop();
-      if (isConnectionError(err) && !(err instanceof OptionError)) return { kind: 'failed', error: unavailable(this.#config.url, err) };
-      return { kind: 'failed', error: err instanceof OptionError ? { name: 'InvalidOptionError', code: 'ERR_INVALID_OPTION', message: err.message } : pgErrorData(err) };
+      if (err instanceof ProceduresLoadError) return { kind: 'failed', error: { name: 'InvalidOptionError', code: err.code, message: err.message } };
+      if (isConnectionError(err)) return { kind: 'failed', error: unavailable(this.#config.url, err) };
+      return { kind: 'failed', error: pgErrorData(err) };
     }
   }
 
@@ -128,11 +130,13 @@ export class PgWriter {
         }
         return done(task, outcomes, true, retries, started);
       } catch (err) {
-        if (!(err instanceof BatchAbort)) {
+        if (err instanceof BatchAbort) why = err;
+        // e.g. the ROLLBACK/BEGIN between the two passes, on a connection that just went away
+        else if (!conn.alive()) why = new BatchAbort('connection', err);
+        else {
           await this.#rollback(conn);
           return failAll(task, pgErrorData(err), retries, started);
         }
-        why = err;
       }
       const waitedMs = performance.now() - started;
       if (why.reason === 'connection') {
@@ -266,27 +270,9 @@ export class PgWriter {
   }
 
   #loadProcedures(): Promise<ReadonlyMap<string, PgProcedure>> {
-    this.#procedures ??= loadProcedures(this.#config.proceduresUrl);
+    this.#procedures ??= loadProcedures<PgProcedure>(this.#config.proceduresUrl);
     return this.#procedures;
   }
-}
-
-/** An option that cannot work (a procedures module that does not load). */
-class OptionError extends Error {}
-
-async function loadProcedures(url: string | null): Promise<ReadonlyMap<string, PgProcedure>> {
-  const procedures = new Map<string, PgProcedure>();
-  if (url === null) return procedures;
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(url)) as Record<string, unknown>;
-  } catch (err) {
-    throw new OptionError(`Expected \`procedures\` to be a loadable module, could not import ${url}: ${(err as Error).message}`);
-  }
-  for (const [name, value] of Object.entries(mod)) {
-    if (typeof value === 'function' && name !== 'default') procedures.set(name, value as PgProcedure);
-  }
-  return procedures;
 }
 
 function unavailable(url: string, err: unknown): ErrorData {

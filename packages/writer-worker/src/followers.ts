@@ -1,7 +1,7 @@
 import type { BusyRetryPolicy } from './busy-retry.js';
 import type { Follower, JoinRequest, LeaderHost } from './leader-server.js';
 import type { SynchronousMode, WriterReply, WriterTask } from './protocol.js';
-import { loadProcedures } from './writer-connection.js';
+import { loadProcedures } from './load-procedures.js';
 import type { Procedure, WriterConnection } from './writer-connection.js';
 
 type Procedures = ReadonlyMap<string, Procedure>;
@@ -79,7 +79,7 @@ export class Followers implements LeaderHost {
   #load(url: string): Promise<Procedures> {
     let loading = this.#modules.get(url);
     if (loading === undefined) {
-      loading = loadProcedures(url);
+      loading = loadProcedures<Procedure>(url);
       this.#modules.set(url, loading);
       loading.catch(() => this.#modules.delete(url));
     }

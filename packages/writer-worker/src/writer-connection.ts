@@ -8,6 +8,7 @@ import type { WriterConfig } from './protocol.js';
 import { createPrivateFile } from './share-address.js';
 import { isWalResetBugAffected } from './sqlite-version-gate.js';
 import { StatementCache } from './statement-cache.js';
+import { loadProcedures } from './load-procedures.js';
 
 /** A procedure: a named export of the procedures module, run inside the batch transaction. */
 export type Procedure = (db: DatabaseHandle, args: unknown) => unknown;
@@ -60,7 +61,7 @@ export class WriterConnection {
       // Every step may meet SQLITE_BUSY while another process creates the file, switches it to WAL
       // or recovers it; each is idempotent, so the whole sequence is retried like a write.
       const { value: version } = await retryWhileBusy(() => configure(db, config), retry);
-      const procedures = await loadProcedures(config.proceduresUrl);
+      const procedures = await loadProcedures<Procedure>(config.proceduresUrl);
       return new WriterConnection(db, config, procedures, version);
     } catch (err) {
       db.close();
@@ -126,24 +127,4 @@ function configure(db: DatabaseHandle, config: WriterConfig): string {
   // When this connection resets the WAL, SQLite truncates the file back to this size.
   db.pragma(`journal_size_limit = ${config.walTargetBytes}`);
   return version;
-}
-
-/** Imports a procedures module and returns its named function exports. */
-export async function loadProcedures(url: string | null): Promise<ReadonlyMap<string, Procedure>> {
-  const procedures = new Map<string, Procedure>();
-  if (url === null) return procedures;
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(url)) as Record<string, unknown>;
-  } catch (err) {
-    throw new WriterError(
-      WriterErrorCode.invalidOption,
-      `Expected \`procedures\` to be a loadable module, could not import ${url}: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  for (const [name, value] of Object.entries(mod)) {
-    if (typeof value === 'function' && name !== 'default') procedures.set(name, value as Procedure);
-  }
-  return procedures;
 }
