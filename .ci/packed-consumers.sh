@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the publishable packages from `npm pack` tarballs into a fresh project outside the
+# workspace (no workspace links) and runs three consumers there against a real file: ESM, CommonJS
+# (require() of ES modules) and a strict TypeScript program. Run after the build (`npm test` does it).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$root"
+npm pack --silent --pack-destination "$work" \
+  --workspace packages/writer-worker --workspace packages/reader-worker --workspace packages/core >/dev/null
+ls "$work"
+mkdir "$work/app"
+cd "$work/app"
+tarball() { ls "$work"/litescribe-"$1"-*.tgz; }
+cat > package.json <<JSON
+{
+  "name": "consumer",
+  "private": true,
+  "dependencies": {
+    "@litescribe/core": "file:$(tarball core)",
+    "@litescribe/reader-worker": "file:$(tarball reader-worker)",
+    "@litescribe/writer-worker": "file:$(tarball writer-worker)"
+  },
+  "devDependencies": { "typescript": "~5.9.3", "@types/node": "^20.19.0" },
+  "allowScripts": { "better-sqlite3": true }
+}
+JSON
+cat > tsconfig.json <<'JSON'
+{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext", "strict": true, "skipLibCheck": false, "noEmit": false, "outDir": "out", "types": ["node"] }, "files": ["main.mts"] }
+JSON
+cp "$root/.ci/consumer/esm.mjs" "$root/.ci/consumer/cjs.cjs" .
+cp "$root/.ci/consumer/main.ts" main.mts
+npm install --no-audit --no-fund --loglevel=error
+if [ -L node_modules/@litescribe/core ]; then echo "packed-consumers: @litescribe/core is a link, not an installed tarball" >&2; exit 1; fi
+node esm.mjs
+node cjs.cjs
+npx tsc -p tsconfig.json
+node out/main.mjs
+echo "packed consumers: ESM, CommonJS and strict TypeScript all passed (Node $(node --version))"
