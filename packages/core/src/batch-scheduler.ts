@@ -2,6 +2,8 @@ import type { CheckpointMode, CheckpointReport, OpMessage, WriterReply } from '@
 import { toBatchTask } from './batch-task.js';
 import { QueueClosedError, QueueFullError, WorkerExitedError, errorFromData } from './errors.js';
 import { CheckpointTimer } from './checkpoint-timer.js';
+import { batchChannel } from './diagnostics.js';
+import type { BatchDiagnostics } from './diagnostics.js';
 import { OpFifo } from './op-fifo.js';
 import { OpState } from './pending-op.js';
 import type { CheckpointRequest, PendingOp } from './pending-op.js';
@@ -15,6 +17,8 @@ import type { TaskRunner } from './task-runner.js';
 export interface SchedulerHooks {
   readonly onCheckpoint: (report: CheckpointReport) => void;
   readonly onError: (err: Error) => void;
+  /** The queue named in diagnostics messages. */
+  readonly subject: () => object | undefined;
 }
 
 /**
@@ -210,15 +214,17 @@ export class BatchScheduler {
     if (ops.length === 0) return false;
     this.#tasksInFlight += 1;
     this.#inFlight.push(ops);
+    const sentAt = performance.now();
     this.#thread.run(toBatchTask(ops.map((op) => op.msg), bytes)).then(
-      (reply) => this.#onBatchReply(ops, reply),
-      (err: unknown) => this.#onBatchReply(ops, null, err),
+      (reply) => this.#onBatchReply(ops, reply, sentAt, bytes),
+      (err: unknown) => this.#onBatchReply(ops, null, sentAt, bytes, err),
     );
     return true;
   }
 
-  #onBatchReply(ops: PendingOp[], reply: WriterReply | null, lostWith?: unknown): void {
+  #onBatchReply(ops: PendingOp[], reply: WriterReply | null, sentAt: number, bytes: number, lostWith?: unknown): void {
     if (this.#aborted) return;
+    if (batchChannel.hasSubscribers) this.#publishBatch(ops, reply, sentAt, bytes);
     this.#tasksInFlight -= 1;
     this.#inFlight.splice(this.#inFlight.indexOf(ops), 1);
     this.#depth -= ops.length;
@@ -252,6 +258,23 @@ export class BatchScheduler {
       for (const op of ops) this.#settle(op, false, failure);
     }
     this.#checkFlush();
+  }
+
+  #publishBatch(ops: readonly PendingOp[], reply: WriterReply | null, sentAt: number, bytes: number): void {
+    const done = reply?.kind === 'batch-done' ? reply : null;
+    const message: BatchDiagnostics = {
+      queue: this.#hooks.subject() ?? this,
+      ops: ops.length,
+      bytes,
+      waitMs: sentAt - ops[0]!.enqueuedAt,
+      commitMs: performance.now() - sentAt,
+      committed: done?.committed ?? false,
+      failed: done === null ? ops.length : done.errors.length,
+      transactionOps: done?.transactionOps ?? 0,
+      busyRetries: done?.busyRetries ?? 0,
+      lockWaitMs: done?.lockWaitMs ?? 0,
+    };
+    batchChannel.publish(message);
   }
 
   #sendCheckpoint(request: CheckpointRequest | null): void {

@@ -68,8 +68,9 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
   const stats = new StatsRecorder();
   stats.walBytes = opened.walBytes;
   const scheduler = new BatchScheduler(runner, opts, stats, {
-    onCheckpoint: (report) => queue?.emit('checkpoint', report),
+    onCheckpoint: (report) => queue?.reportCheckpoint(report),
     onError: (err) => queue?.reportError(err),
+    subject: () => queue,
   });
   const readers = opts.readers === 0 ? null : new ReaderPool(sqliteReaderSpec({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000 }, opts.readers));
   queue = new WriteQueue(opts, runner, scheduler, stats, opened, readers);
@@ -87,7 +88,7 @@ async function openPostgresQueue(opts: ResolvedOptions & { url: string }): Promi
   );
   const stats = new StatsRecorder();
   // No periodic checkpoints: the server runs its own.
-  const scheduler = new BatchScheduler(thread, opts, stats, { onCheckpoint: () => {}, onError: (err) => queue?.reportError(err) }, false);
+  const scheduler = new BatchScheduler(thread, opts, stats, { onCheckpoint: () => {}, onError: (err) => queue?.reportError(err), subject: () => queue }, false);
   queue = new WriteQueue(opts, thread, scheduler, stats, opened, readers);
   return queue;
 }

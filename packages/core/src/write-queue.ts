@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import { serialize } from 'node:v8';
 import type { BindParams, CheckpointMode, CheckpointReport, RunResult, WriterNotice } from '@litescribe/writer-worker';
 import type { BatchScheduler } from './batch-scheduler.js';
+import { checkpointChannel, retryChannel } from './diagnostics.js';
+import type { CheckpointDiagnostics, RetryDiagnostics } from './diagnostics.js';
 import { InvalidOptionError, InvalidParamsError, NotSupportedError, QueueClosedError, UnknownProcedureError, describeValue } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { checkParams } from './params-check.js';
@@ -241,7 +243,15 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
 
   /** @internal Called by the writer thread's notice channel. */
   notice(notice: WriterNotice): void {
-    if (notice.kind === 'retry') this.emit('retry', notice);
+    if (notice.kind !== 'retry') return;
+    this.emit('retry', notice);
+    if (retryChannel.hasSubscribers) retryChannel.publish({ ...notice, queue: this } satisfies RetryDiagnostics);
+  }
+
+  /** @internal A checkpoint ran: the `'checkpoint'` event and its diagnostics channel. */
+  reportCheckpoint(report: CheckpointReport): void {
+    this.emit('checkpoint', report);
+    if (checkpointChannel.hasSubscribers) checkpointChannel.publish({ ...report, queue: this } satisfies CheckpointDiagnostics);
   }
 
   /** @internal Reports writer trouble not tied to one call, only to listeners that asked for it. */
@@ -256,7 +266,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
       this.#scheduler.stop();
       const reply = await this.#thread.run({ kind: 'close' });
       if (reply.kind === 'closed') {
-        for (const report of reply.reports) this.emit('checkpoint', report);
+        for (const report of reply.reports) this.reportCheckpoint(report);
       } else if (reply.kind === 'failed') {
         this.reportError(new Error(`closing the writer connection failed: ${reply.error.message}`));
       }
