@@ -20,6 +20,12 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Options of {@link WriteQueue.all} and {@link WriteQueue.get}. */
+export interface ReadOptions extends CallOptions {
+  /** `'array'`: each row as an array of its column values in column order (for query builders). Default `'object'`. */
+  rowMode?: 'object' | 'array';
+}
+
 /** One statement of {@link WriteQueue.batch}. */
 export interface Statement {
   sql: string;
@@ -178,12 +184,12 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
    * promise resolved sees that write. The statement must return rows and change nothing
    * (`InvalidSqlError` otherwise); each read is its own short snapshot.
    */
-  all<T = Record<string, unknown>>(sql: string, params?: BindParams, options?: CallOptions): Promise<T[]> {
+  all<T = Record<string, unknown>>(sql: string, params?: BindParams, options?: ReadOptions): Promise<T[]> {
     return this.#read('all', sql, params, options) as Promise<T[]>;
   }
 
   /** Like {@link all}, resolving with the first row, or `undefined` when there is none. */
-  get<T = Record<string, unknown>>(sql: string, params?: BindParams, options?: CallOptions): Promise<T | undefined> {
+  get<T = Record<string, unknown>>(sql: string, params?: BindParams, options?: ReadOptions): Promise<T | undefined> {
     return this.#read('get', sql, params, options) as Promise<T | undefined>;
   }
 
@@ -276,13 +282,16 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     }
   }
 
-  async #read(kind: 'all' | 'get', sql: string, params: BindParams | undefined, options: CallOptions | undefined): Promise<unknown> {
+  async #read(kind: 'all' | 'get', sql: string, params: BindParams | undefined, options: ReadOptions | undefined): Promise<unknown> {
     this.#assertOpen();
     if (this.#readers === null) throw new InvalidOptionError('reads are off: this queue was opened with `readers: 0`');
     this.#checkSql(sql);
     this.#checkParams(params);
+    const signal = signalOf(options);
+    const rowMode = options?.rowMode ?? 'object';
+    if (rowMode !== 'object' && rowMode !== 'array') throw new InvalidOptionError(`Expected \`rowMode\` to be 'object' or 'array', got ${describeValue(rowMode)}`);
     try {
-      return await this.#readers.read({ kind, sql, params: copyParams(params) }, signalOf(options));
+      return await this.#readers.read({ kind, sql, params: copyParams(params), ...(rowMode === 'array' ? { rowMode } : {}) }, signal);
     } finally {
       this.#stats.reads += 1;
     }

@@ -35,7 +35,9 @@ export async function handleRead(task: ReaderTask): Promise<ReaderReply> {
     return { kind: 'failed', error: { name: 'InvalidParamsError', code: 'ERR_INVALID_PARAMS', message: 'PostgreSQL takes positional parameters ($1, $2, …): pass an array' } };
   }
   try {
-    const res = await readPool().query(extended(task.sql, task.params));
+    const config = extended(task.sql, task.params);
+    if (task.rowMode === 'array') (config as { rowMode?: string }).rowMode = 'array';
+    const res = await readPool().query(config);
     if (task.kind === 'all') return { kind: 'rows', rows: res.rows };
     return { kind: 'row', row: res.rows[0] };
   } catch (err) {

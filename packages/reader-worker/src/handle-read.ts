@@ -36,13 +36,20 @@ export function handleRead(task: ReaderTask): ReaderReply {
       };
     }
     const args = bindArgs(task.params);
-    switch (task.kind) {
-      case 'all':
-        return { kind: 'rows', rows: stmt.all(...args) };
-      case 'get':
-        return { kind: 'row', row: stmt.get(...args) };
-      default:
-        throw new Error(`reader got an unknown task kind: ${JSON.stringify((task as { kind: unknown }).kind)}`);
+    // The statement is cached and shared by every read of this text: raw mode only for this read.
+    const raw = task.rowMode === 'array';
+    if (raw) stmt.raw(true);
+    try {
+      switch (task.kind) {
+        case 'all':
+          return { kind: 'rows', rows: stmt.all(...args) };
+        case 'get':
+          return { kind: 'row', row: stmt.get(...args) };
+        default:
+          throw new Error(`reader got an unknown task kind: ${JSON.stringify((task as { kind: unknown }).kind)}`);
+      }
+    } finally {
+      if (raw) stmt.raw(false);
     }
   } catch (err) {
     return { kind: 'failed', error: toErrorData(err) };

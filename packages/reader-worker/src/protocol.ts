@@ -8,6 +8,8 @@ export type ReaderTask = {
   readonly kind: 'all' | 'get';
   readonly sql: string;
   readonly params: BindParams | undefined;
+  /** `'array'`: each row as an array of its column values, in column order (query builders want these). */
+  readonly rowMode?: 'object' | 'array';
 };
 
 export type ReaderReply =

@@ -1,0 +1,71 @@
+/**
+ * `@litescribe/drizzle`: Drizzle ORM on a litescribe queue, through Drizzle's `sqlite-proxy` driver.
+ * Writes (`method: 'run'`) go through the queue and share its group commit; reads go to the reader
+ * threads with rows as arrays (what Drizzle maps from); `db.batch([...])` is one atomic `q.batch`.
+ */
+import { drizzle } from 'drizzle-orm/sqlite-proxy';
+import type { AsyncBatchRemoteCallback, AsyncRemoteCallback, SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
+import type { DrizzleConfig } from 'drizzle-orm';
+import { InvalidSqlError } from '@litescribe/core';
+import type { BindParams, WriteQueue } from '@litescribe/core';
+
+const TRANSACTION_CONTROL = /^\s*(begin|commit|rollback|end|savepoint|release)\b/i;
+
+function refuseTransaction(sql: string): void {
+  if (TRANSACTION_CONTROL.test(sql)) {
+    throw new InvalidSqlError(
+      `Drizzle's db.transaction() cannot run on litescribe (${JSON.stringify(sql.trim().slice(0, 20))}): the queue's writer owns the transaction, and holding it open across awaits would stop group commit for every caller. Use db.batch([...]) (one atomic transaction) or a procedure (q.call).`,
+    );
+  }
+}
+
+/** A read that turned out to write (e.g. `insert … returning()`), with a message that says what to do. */
+function explainReturning(err: unknown, sql: string): unknown {
+  if (err instanceof InvalidSqlError && /changes nothing/.test(err.message)) {
+    return new InvalidSqlError(
+      `${JSON.stringify(sql.slice(0, 60))} writes and returns rows; through litescribe a write resolves { changes, lastInsertRowid } (use .run()), and rows are read back with a select. (${err.message})`,
+    );
+  }
+  return err;
+}
+
+/**
+ * Opens Drizzle on `queue`. `config` is Drizzle's own (`schema`, `logger`, `casing`).
+ *
+ * - `select` → `q.all`/`q.get` on a reader thread; `insert`/`update`/`delete` → `q.run` (their
+ *   `.run()` result is `{ rows: [], changes, lastInsertRowid }`).
+ * - `db.batch([...])` of writes → one `q.batch`: all commit or none, never split.
+ * - `.returning()`, a batch holding reads, and `db.transaction()` reject with `InvalidSqlError`
+ *   (see the README for why and what to use instead).
+ */
+export function drizzleQueue<TSchema extends Record<string, unknown> = Record<string, never>>(
+  queue: WriteQueue,
+  config: DrizzleConfig<TSchema> = {},
+): SqliteRemoteDatabase<TSchema> {
+  const callback: AsyncRemoteCallback = async (sql, params, method) => {
+    const bound = params as unknown as BindParams;
+    if (method === 'run') {
+      refuseTransaction(sql);
+      const { changes, lastInsertRowid } = await queue.run(sql, bound);
+      return { rows: [], changes, lastInsertRowid };
+    }
+    try {
+      if (method === 'get') return { rows: (await queue.get<unknown[]>(sql, bound, { rowMode: 'array' })) as unknown as unknown[] };
+      return { rows: await queue.all<unknown[]>(sql, bound, { rowMode: 'array' }) };
+    } catch (err) {
+      throw explainReturning(err, sql);
+    }
+  };
+  const batchCallback: AsyncBatchRemoteCallback = async (queries) => {
+    const reads = queries.filter((q) => q.method !== 'run');
+    if (reads.length > 0) {
+      throw new InvalidSqlError(
+        `db.batch() through litescribe takes writes only (run), got ${reads.length} that return rows (${reads.map((q) => q.method).join(', ')}): a batch is one write transaction in the writer; read before or after it`,
+      );
+    }
+    for (const q of queries) refuseTransaction(q.sql);
+    const results = await queue.batch(queries.map((q) => ({ sql: q.sql, params: q.params as unknown as BindParams })));
+    return results.map(({ changes, lastInsertRowid }) => ({ rows: [], changes, lastInsertRowid }));
+  };
+  return drizzle(callback, batchCallback, config);
+}
