@@ -8,7 +8,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$root"
 npm pack --silent --pack-destination "$work" \
-  --workspace packages/writer-worker --workspace packages/reader-worker --workspace packages/core >/dev/null
+  --workspace packages/writer-worker --workspace packages/reader-worker --workspace packages/core \
+  --workspace packages/pg-writer --workspace packages/drizzle --workspace packages/kysely >/dev/null
 ls "$work"
 mkdir "$work/app"
 cd "$work/app"
@@ -20,7 +21,12 @@ cat > package.json <<JSON
   "dependencies": {
     "@litescribe/core": "file:$(tarball core)",
     "@litescribe/reader-worker": "file:$(tarball reader-worker)",
-    "@litescribe/writer-worker": "file:$(tarball writer-worker)"
+    "@litescribe/writer-worker": "file:$(tarball writer-worker)",
+    "@litescribe/pg-writer": "file:$(tarball pg-writer)",
+    "@litescribe/drizzle": "file:$(tarball drizzle)",
+    "@litescribe/kysely": "file:$(tarball kysely)",
+    "drizzle-orm": "^0.45.4",
+    "kysely": "^0.29.9"
   },
   "devDependencies": { "typescript": "~5.9.3", "@types/node": "^20.19.0" },
   "allowScripts": { "better-sqlite3": true }
@@ -31,10 +37,16 @@ cat > tsconfig.json <<'JSON'
 JSON
 cp "$root/.ci/consumer/esm.mjs" "$root/.ci/consumer/cjs.cjs" .
 cp "$root/.ci/consumer/main.ts" main.mts
+cp "$root/.ci/consumer/drizzle.ts" drizzle.mts
+cat > tsconfig.drizzle.json <<'JSON'
+{ "extends": "./tsconfig.json", "compilerOptions": { "skipLibCheck": true }, "files": ["drizzle.mts"] }
+JSON
 npm install --no-audit --no-fund --loglevel=error
 if [ -L node_modules/@litescribe/core ]; then echo "packed-consumers: @litescribe/core is a link, not an installed tarball" >&2; exit 1; fi
 node esm.mjs
 node cjs.cjs
 npx tsc -p tsconfig.json
 node out/main.mjs
-echo "packed consumers: ESM, CommonJS and strict TypeScript all passed (Node $(node --version))"
+npx tsc -p tsconfig.drizzle.json
+node out/drizzle.mjs
+echo "packed consumers: ESM (core, pg-writer, drizzle, kysely), CommonJS and strict TypeScript all passed (Node $(node --version))"

@@ -215,7 +215,7 @@ export class BatchScheduler {
     this.#tasksInFlight += 1;
     this.#inFlight.push(ops);
     const sentAt = performance.now();
-    this.#thread.run(toBatchTask(ops.map((op) => op.msg), bytes)).then(
+    this.#thread.run(toBatchTask(ops.map((op) => op.msg), bytes, this.#opts.safeIntegers)).then(
       (reply) => this.#onBatchReply(ops, reply, sentAt, bytes),
       (err: unknown) => this.#onBatchReply(ops, null, sentAt, bytes, err),
     );

@@ -1,7 +1,7 @@
 import type { BatchTask, BindParams, OpMessage } from '@litescribe/writer-worker';
 
 /** Lays a batch out the way the writer takes it: plain `run` ops as columns, distinct SQL once. */
-export function toBatchTask(ops: readonly OpMessage[], bytes: number): BatchTask {
+export function toBatchTask(ops: readonly OpMessage[], bytes: number, safeIntegers: boolean): BatchTask {
   const sql: string[] = [];
   const sqlIds = new Map<string, number>();
   const sqlIndex = new Int32Array(ops.length);
@@ -22,5 +22,5 @@ export function toBatchTask(ops: readonly OpMessage[], bytes: number): BatchTask
       complex.push([i, msg]);
     }
   }
-  return { kind: 'batch', count: ops.length, bytes, sql, sqlIndex, params, complex };
+  return safeIntegers ? { kind: 'batch', count: ops.length, bytes, sql, sqlIndex, params, complex, safeIntegers } : { kind: 'batch', count: ops.length, bytes, sql, sqlIndex, params, complex };
 }

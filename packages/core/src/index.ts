@@ -3,7 +3,7 @@
  */
 export { openWriteQueue } from './open-write-queue.js';
 export { WriteQueue } from './write-queue.js';
-export type { CallOptions, ReadOptions, RetryEvent, Statement, WriteQueueEvents } from './write-queue.js';
+export type { CallOptions, IterateOptions, ReadOptions, RetryEvent, Statement, WriteQueueEvents } from './write-queue.js';
 export { DEFAULT_OPTIONS } from './options.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
 export type { BatchDiagnostics, CheckpointDiagnostics, RetryDiagnostics } from './diagnostics.js';

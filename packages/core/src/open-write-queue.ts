@@ -72,7 +72,7 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
     onError: (err) => queue?.reportError(err),
     subject: () => queue,
   });
-  const readers = opts.readers === 0 ? null : new ReaderPool(sqliteReaderSpec({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000 }, opts.readers));
+  const readers = opts.readers === 0 ? null : new ReaderPool(sqliteReaderSpec({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000, safeIntegers: opts.safeIntegers }, opts.readers));
   queue = new WriteQueue(opts, runner, scheduler, stats, opened, readers);
   if (address !== null) handOverAtExit(queue);
   return queue;

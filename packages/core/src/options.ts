@@ -47,6 +47,12 @@ export interface WriteQueueOptions {
   checkpointWaitMs?: number;
   /** Prepared statements kept by the writer (on PostgreSQL: distinct SQL texts prepared as named statements). Default 256. */
   statementCacheSize?: number;
+  /**
+   * Integers as bigint, both ways: `lastInsertRowid` of a run and INTEGER columns read by
+   * `all()`/`get()` come back as bigint (rowids past 2^53 stay exact); bigint parameters are bound
+   * as they are (always). SQLite only. Default false.
+   */
+  safeIntegers?: boolean;
   /** Reader threads for `all()`/`get()`, each with a read-only connection; 0 turns reads off. Default 1. */
   readers?: number;
   /** Open even on an SQLite with the WAL-reset corruption bug (only safe with one writing process). Default false. */
@@ -80,6 +86,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' |
   allowUnsafeSqliteVersion: false,
   shareWriter: 'auto',
   isolation: 'read committed',
+  safeIntegers: false,
 });
 
 /** Options that mean something only to SQLite: given with `url`, they are refused, not ignored. */
@@ -91,6 +98,7 @@ const SQLITE_ONLY = [
   'checkpointWaitMs',
   'allowUnsafeSqliteVersion',
   'shareWriter',
+  'safeIntegers',
 ] as const;
 
 /** Options after validation: every field present, paths absolute, frozen. */
@@ -161,6 +169,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 
   const allowUnsafe = o.allowUnsafeSqliteVersion ?? false;
   if (typeof allowUnsafe !== 'boolean') fail('allowUnsafeSqliteVersion', 'a boolean', allowUnsafe);
+  const safeIntegers = o.safeIntegers ?? false;
+  if (typeof safeIntegers !== 'boolean') fail('safeIntegers', 'a boolean', safeIntegers);
 
   const walSoftLimitBytes = integer(o, 'walSoftLimitBytes', 4096);
   // The target may not exceed the soft limit; when only the soft limit is given, it caps the target.
@@ -188,6 +198,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     statementCacheSize: integer(o, 'statementCacheSize', 0),
     readers: integer(o, 'readers', 0),
     allowUnsafeSqliteVersion: allowUnsafe,
+    safeIntegers,
     shareWriter: oneOf(o, 'shareWriter', ['auto', 'off'] as const),
   };
   if (resolved.busyRetryMaxMs < resolved.busyRetryMinMs) {

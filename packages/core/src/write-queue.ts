@@ -26,6 +26,18 @@ export interface ReadOptions extends CallOptions {
   rowMode?: 'object' | 'array';
 }
 
+/** Options of {@link WriteQueue.iterate}. */
+export interface IterateOptions extends ReadOptions {
+  /** Rows per page: one read (one short snapshot) each. Default 500. */
+  pageSize?: number;
+  /**
+   * A column of the result that is unique and not null (a primary key): pages then continue after
+   * the last key seen (`WHERE key > ? ORDER BY key`) instead of by `OFFSET`, which is exact under
+   * concurrent writes and does not rescan. Without it, pages are `LIMIT … OFFSET …` of the query.
+   */
+  key?: string;
+}
+
 /** One statement of {@link WriteQueue.batch}. */
 export interface Statement {
   sql: string;
@@ -191,6 +203,61 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   /** Like {@link all}, resolving with the first row, or `undefined` when there is none. */
   get<T = Record<string, unknown>>(sql: string, params?: BindParams, options?: ReadOptions): Promise<T | undefined> {
     return this.#read('get', sql, params, options) as Promise<T | undefined>;
+  }
+
+  /**
+   * Iterates over a large result page by page, each page one read on a reader thread: no snapshot
+   * is held between pages, so a slow consumer never pins the WAL (checkpoints run in between).
+   *
+   * Consistency: each page is a consistent snapshot of its own, not the result as a whole. With
+   * `key`, every row that exists from start to end is seen exactly once, in key order; rows
+   * committed meanwhile are seen if their key is past the last page read. Without `key`, pages are
+   * `LIMIT/OFFSET` of the query (ordered as the query orders them): a row written or deleted before
+   * the current offset meanwhile shifts the rest, so a row may be missed or seen twice. Errors reject
+   * the `next()` call that met them; `signal` stops the iteration between pages.
+   */
+  async *iterate<T = Record<string, unknown>>(sql: string, params?: BindParams, options?: IterateOptions): AsyncGenerator<T, void, undefined> {
+    const pageSize = options?.pageSize ?? 500;
+    if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1) throw new InvalidOptionError(`Expected \`pageSize\` to be an integer >= 1, got ${describeValue(pageSize)}`);
+    const key = options?.key;
+    if (key !== undefined && (typeof key !== 'string' || key === '')) throw new InvalidOptionError(`Expected \`key\` to be a column name, got ${describeValue(key)}`);
+    this.#checkSql(sql);
+    this.#checkParams(params);
+    if (options?.rowMode === 'array' && key !== undefined) throw new InvalidOptionError('`key` needs rows as objects (rowMode `\'object\'`): the key is read from each page\'s last row by name');
+    const pg = this.#opts.url !== null;
+    const named = params !== undefined && !Array.isArray(params);
+    const base = (params ?? (named ? {} : [])) as BindParams;
+    // One placeholder per extra value, in the query's own style: `?`, `:name` or `$n`.
+    const slot = (name: string, index: number): string => (pg ? `$${index}` : named ? `:${name}` : '?');
+    const withValues = (extra: Array<[string, unknown]>): BindParams =>
+      (named ? { ...(base as Record<string, never>), ...Object.fromEntries(extra) } : [...(base as unknown[]), ...extra.map(([, v]) => v)]) as BindParams;
+    const n = Array.isArray(base) ? base.length : 0;
+    const quoted = key === undefined ? '' : `"${key.replace(/"/g, '""')}"`;
+    let offset = 0;
+    let after: unknown;
+    for (;;) {
+      let pageSql: string;
+      let pageParams: BindParams;
+      if (key === undefined) {
+        pageSql = `SELECT * FROM (${sql}) AS litescribe_page LIMIT ${slot('litescribe_limit', n + 1)} OFFSET ${slot('litescribe_offset', n + 2)}`;
+        pageParams = withValues([['litescribe_limit', pageSize], ['litescribe_offset', offset]]);
+      } else if (after === undefined) {
+        pageSql = `SELECT * FROM (${sql}) AS litescribe_page ORDER BY ${quoted} LIMIT ${slot('litescribe_limit', n + 1)}`;
+        pageParams = withValues([['litescribe_limit', pageSize]]);
+      } else {
+        pageSql = `SELECT * FROM (${sql}) AS litescribe_page WHERE ${quoted} > ${slot('litescribe_after', n + 1)} ORDER BY ${quoted} LIMIT ${slot('litescribe_limit', n + 2)}`;
+        pageParams = withValues([['litescribe_after', after], ['litescribe_limit', pageSize]]);
+      }
+      const rows = await this.all<T>(pageSql, pageParams, options?.rowMode === undefined && options?.signal === undefined ? undefined : { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.rowMode === undefined ? {} : { rowMode: options.rowMode }) });
+      yield* rows;
+      if (rows.length < pageSize) return;
+      offset += rows.length;
+      if (key !== undefined) {
+        after = (rows[rows.length - 1] as Record<string, unknown>)[key];
+        if (after === undefined || after === null) throw new InvalidOptionError(`\`key\` ${describeValue(key)} is not a non-null column of the result`);
+      }
+      options?.signal?.throwIfAborted();
+    }
   }
 
   /** Resolves once every operation enqueued before this call has settled (committed or failed). */

@@ -115,6 +115,12 @@ describe('PostgreSQL: the same write queue', () => {
     expect(await q.get('SELECT content FROM messages WHERE false')).toBeUndefined();
     await expect(q.all('DELETE FROM messages RETURNING id')).rejects.toBeInstanceOf(InvalidSqlError);
     expect((await q.all('SELECT count(*)::int AS n FROM messages'))[0]).toEqual({ n: 2 });
+    expect(await q.all('SELECT content, seq FROM messages ORDER BY content', [], { rowMode: 'array' })).toEqual([['x', 1], ['y', 1]]);
+    // iterate() pages with $n placeholders after the query's own.
+    await q.batch(Array.from({ length: 25 }, (_, i) => ({ sql: 'INSERT INTO messages (session_id, seq, content) VALUES ($1, $2, $3)', params: ['it', i, `it${i}`] })));
+    const seqs: number[] = [];
+    for await (const row of q.iterate<{ seq: number }>('SELECT id, seq FROM messages WHERE session_id = $1', ['it'], { pageSize: 10, key: 'id' })) seqs.push(row.seq);
+    expect(seqs).toEqual(Array.from({ length: 25 }, (_, i) => i));
   });
 
   it('gives typed errors for bad input, and the queue stays usable', async () => {

@@ -12,6 +12,7 @@ function connect(): StatementCache {
     // in WAL mode waits on a lock only while another process recovers the WAL, and then only in
     // this thread, so SQLite's own busy handler is fine here.
     const db = new Database(config.path, { readonly: true, fileMustExist: true, timeout: config.busyTimeoutMs });
+    db.defaultSafeIntegers(config.safeIntegers === true);
     statements = new StatementCache(db, config.statementCacheSize);
   }
   return statements;

@@ -23,4 +23,6 @@ export interface ReaderConfig {
   readonly statementCacheSize: number;
   /** How long a read waits out a busy database (WAL recovery by another process), in ms. */
   readonly busyTimeoutMs: number;
+  /** Integers come back as bigint (better-sqlite3's `defaultSafeIntegers`). */
+  readonly safeIntegers: boolean;
 }

@@ -69,9 +69,11 @@ export async function runBatch(
 
   try {
     // Prepare (or fetch) each distinct statement once per batch, not once per op.
+    const safe = task.safeIntegers === true;
     const statements: Array<Statement | PreparedError> = task.sql.map((sql) => {
       try {
-        return conn.statements.get(sql);
+        // Cached statements are shared by every process's batches: set the mode each batch.
+        return conn.statements.get(sql).safeIntegers(safe);
       } catch (err) {
         return new PreparedError(toErrorData(err));
       }
@@ -85,9 +87,11 @@ export async function runBatch(
           if (stmt instanceof PreparedError) throw stmt;
           const r = runStatement(stmt, task.params[i]);
           changes[i] = r.changes;
-          rowids[i] = Number(r.lastInsertRowid);
+          // A bigint rowid past 2^53 would not survive the Float64Array column.
+          if (safe) values.push([i, r]);
+          else rowids[i] = Number(r.lastInsertRowid);
         } else {
-          values.push([i, runComplex(conn, complex.get(i)!, proceduresOf(i))]);
+          values.push([i, runComplex(conn, complex.get(i)!, proceduresOf(i), safe)]);
         }
       } catch (err) {
         const op = complex.get(i);
@@ -132,12 +136,12 @@ function transactionLost(detail: string | null): ErrorData {
   };
 }
 
-function runComplex(conn: WriterConnection, op: OpMessage, procedures: ReadonlyMap<string, Procedure>): unknown {
+function runComplex(conn: WriterConnection, op: OpMessage, procedures: ReadonlyMap<string, Procedure>, safe: boolean): unknown {
   switch (op.kind) {
     case 'run':
-      return runStatement(conn.statements.get(op.sql), op.params);
+      return runStatement(conn.statements.get(op.sql).safeIntegers(safe), op.params);
     case 'batch':
-      return inSavepoint(conn, () => op.statements.map((s) => runStatement(conn.statements.get(s.sql), s.params)));
+      return inSavepoint(conn, () => op.statements.map((s) => runStatement(conn.statements.get(s.sql).safeIntegers(safe), s.params)));
     case 'call':
       return inSavepoint(conn, () => callProcedure(conn, procedures, op.name, op.args));
     default:

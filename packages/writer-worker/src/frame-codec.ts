@@ -128,12 +128,12 @@ function encodeBatch(id: number, task: BatchTask): Buffer | null {
     }
   }
   const params = task.params.map((p) => p ?? null);
-  return withBlobs(JSON.stringify([id, task.count, task.bytes, task.sql, Array.from(task.sqlIndex), params, complex]), blobs);
+  return withBlobs(JSON.stringify([id, task.count, task.bytes, task.sql, Array.from(task.sqlIndex), params, complex, task.safeIntegers === true]), blobs);
 }
 
 function decodeBatch(body: Buffer): LinkMessage {
   const { json, blobs } = readBlobs(body);
-  const [id, count, bytes, sql, sqlIndex, params, complexJson] = json as [number, number, number, string[], number[], Array<BindParams | null>, ComplexJson[]];
+  const [id, count, bytes, sql, sqlIndex, params, complexJson, safeIntegers] = json as [number, number, number, string[], number[], Array<BindParams | null>, ComplexJson[], boolean];
   let blob = 0;
   const complex = complexJson.map(([i, kind, op]): readonly [number, OpMessage] => {
     if (kind === 'call') return [i, { kind: 'call', name: op, args: blobs[blob++]! }];
@@ -142,7 +142,7 @@ function decodeBatch(body: Buffer): LinkMessage {
   return {
     kind: 'task',
     id,
-    task: { kind: 'batch', count, bytes, sql, sqlIndex: Int32Array.from(sqlIndex), params: params.map((p) => p ?? undefined), complex },
+    task: { kind: 'batch', count, bytes, sql, sqlIndex: Int32Array.from(sqlIndex), params: params.map((p) => p ?? undefined), complex, safeIntegers },
   };
 }
 

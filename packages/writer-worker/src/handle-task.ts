@@ -75,7 +75,12 @@ async function drain(): Promise<void> {
       let bytes = job.task.bytes;
       for (
         let next = jobs[0];
-        next?.kind === 'task' && next.task.kind === 'batch' && ops + next.task.count <= config.maxBatchOps && bytes + next.task.bytes <= config.maxBatchBytes;
+        next?.kind === 'task' &&
+        next.task.kind === 'batch' &&
+        ops + next.task.count <= config.maxBatchOps &&
+        bytes + next.task.bytes <= config.maxBatchBytes &&
+        // One integer mode per merged batch: a process's safeIntegers decides how its rowids come back.
+        (next.task.safeIntegers === true) === (job.task.safeIntegers === true);
         next = jobs[0]
       ) {
         jobs.shift();

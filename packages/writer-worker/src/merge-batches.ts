@@ -32,7 +32,7 @@ export function mergeBatches(tasks: readonly BatchTask[]): BatchTask {
     for (const [i, op] of task.complex) complex.push([offset + i, op]);
     offset += task.count;
   }
-  return { kind: 'batch', count, bytes, sql, sqlIndex, params, complex };
+  return { kind: 'batch', count, bytes, sql, sqlIndex, params, complex, safeIntegers: tasks[0]!.safeIntegers === true };
 }
 
 /** Cuts the reply to a merged batch back into one reply per batch, `counts` being their sizes in order. */

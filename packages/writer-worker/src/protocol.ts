@@ -78,6 +78,11 @@ export interface BatchTask {
   readonly params: ReadonlyArray<BindParams | undefined>;
   /** `[opIndex, op]` for every op that is not a plain `run`. */
   readonly complex: ReadonlyArray<readonly [number, OpMessage]>;
+  /**
+   * The sending queue's `safeIntegers`: its statements run with better-sqlite3's safe integers, and
+   * each run's `lastInsertRowid` comes back as a bigint (in `values`, not the `rowids` column).
+   */
+  readonly safeIntegers?: boolean;
 }
 
 /** Tasks the main thread sends to the writer. */
