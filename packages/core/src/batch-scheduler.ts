@@ -245,6 +245,7 @@ export class BatchScheduler {
     // Queue the next batch before settling this one, so the writer has work while promises resolve.
     this.#pump();
     const now = performance.now();
+    this.#stats.rotateWindow(now);
     for (const op of ops) this.#stats.recordLatency(now - op.enqueuedAt);
     if (reply?.kind === 'batch-done') {
       // Errors and non-run values first (sparse), then every remaining op is a committed run.

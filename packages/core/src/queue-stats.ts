@@ -37,9 +37,18 @@ export interface QueueStats {
   readonly role: 'leader' | 'follower' | 'solo';
   /** Times this process had to find a new leader after the one it used went away. */
   readonly leaderChanges: number;
-  /** Time from enqueue to settle, in ms, over all settled operations. */
+  /** Time from enqueue to settle, in ms, over all settled operations since open. */
   readonly commitLatencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /**
+   * The same over the recent past only: operations settled in the last 5–10 s (`windowMs` says how
+   * long the window is now; `count` how many operations it holds). After a burst, this returns to
+   * the steady figures within 10 s, while `commitLatencyMs` keeps the burst for good.
+   */
+  readonly recentCommitLatencyMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly count: number; readonly windowMs: number };
 }
+
+/** Length of each half of the recent-latency window. */
+const WINDOW_HALF_MS = 5_000;
 
 /** Mutable counters behind {@link QueueStats}; updated per batch, so the hot path stays cheap. */
 export class StatsRecorder {
@@ -57,9 +66,29 @@ export class StatsRecorder {
   reads = 0;
   // Microseconds; HDR histogram in native code, so recording is one cheap call per op.
   readonly #latency: RecordableHistogram = createHistogram();
+  // The recent window: two halves; the older one is dropped when a new half starts.
+  #current: RecordableHistogram = createHistogram();
+  #previous: RecordableHistogram = createHistogram();
+  #currentSince = performance.now();
+  #previousSince = this.#currentSince;
 
   recordLatency(ms: number): void {
-    this.#latency.record(Math.max(1, Math.round(ms * 1000)));
+    const us = Math.max(1, Math.round(ms * 1000));
+    this.#latency.record(us);
+    this.#current.record(us);
+  }
+
+  /** Starts a new half of the recent window when the current one is full. Once per batch, not per op. */
+  rotateWindow(now: number): void {
+    if (now - this.#currentSince < WINDOW_HALF_MS) return;
+    // More than a whole window without a batch: both halves are stale.
+    const stale = now - this.#currentSince >= 2 * WINDOW_HALF_MS;
+    const old = this.#previous;
+    this.#previous = stale ? createHistogram() : this.#current;
+    this.#previousSince = stale ? now : this.#currentSince;
+    old.reset();
+    this.#current = old;
+    this.#currentSince = now;
   }
 
   recordTransaction(ops: number): void {
@@ -86,6 +115,18 @@ export class StatsRecorder {
       reads: this.reads,
       ...live,
       commitLatencyMs: { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) },
+      recentCommitLatencyMs: this.#recent(),
     };
+  }
+
+  #recent(): QueueStats['recentCommitLatencyMs'] {
+    const now = performance.now();
+    this.rotateWindow(now);
+    const r = createHistogram();
+    r.add(this.#previous);
+    r.add(this.#current);
+    const windowMs = now - this.#previousSince;
+    if (r.count === 0) return { p50: 0, p99: 0, max: 0, count: 0, windowMs };
+    return { p50: r.percentile(50) / 1000, p99: r.percentile(99) / 1000, max: r.max / 1000, count: r.count, windowMs };
   }
 }

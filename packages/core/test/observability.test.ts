@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { openTestQueue } from './helpers.js';
+import { openTestQueue, spawnFixture } from './helpers.js';
 
 const INSERT = 'INSERT INTO messages(session_id, content) VALUES (?, ?)';
 
@@ -30,3 +30,21 @@ test('stats() counts ops, transactions, failures, checkpoints, WAL size, depth a
   expect(s.commitLatencyMs.p50).toBeLessThanOrEqual(s.commitLatencyMs.p99);
   expect(s.commitLatencyMs.p99).toBeLessThanOrEqual(s.commitLatencyMs.max);
 });
+
+test('recentCommitLatencyMs forgets a slow burst within 10 s, while commitLatencyMs keeps it', async () => {
+  const { q, path } = await openTestQueue({ busyDeadlineMs: 20_000 });
+  // A burst that waits 400 ms on another process's lock: every op's latency is high.
+  const holder = spawnFixture('lock-holder.mjs', [path, '400']);
+  await holder.waitForLine(/^locked$/);
+  await Promise.all(Array.from({ length: 50 }, (_, i) => q.run('INSERT INTO messages(session_id, content) VALUES (?, ?)', ['s', `slow${i}`])));
+  const during = q.stats();
+  expect(during.recentCommitLatencyMs.count).toBe(50);
+  expect(during.recentCommitLatencyMs.p99).toBeGreaterThan(100);
+  await new Promise((resolve) => setTimeout(resolve, 10_500));
+  for (let i = 0; i < 5; i++) await q.run('INSERT INTO messages(session_id, content) VALUES (?, ?)', ['s', `quick${i}`]);
+  const after = q.stats();
+  expect(after.recentCommitLatencyMs.count).toBe(5);
+  expect(after.recentCommitLatencyMs.max).toBeLessThan(during.recentCommitLatencyMs.p99);
+  expect(after.recentCommitLatencyMs.windowMs).toBeLessThanOrEqual(10_500);
+  expect(after.commitLatencyMs.p99).toBeGreaterThan(100); // since open: the burst is still there
+}, 60_000);
