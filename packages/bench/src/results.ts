@@ -14,6 +14,8 @@ export interface StrategyResult {
   /** opsPerSec over the raw one-transaction limit measured in the same run and mode. */
   ratioToLimit?: number;
   readonly note?: string;
+  /** For a burst: how long issuing it took the caller's thread in one turn, in ms. */
+  readonly issueMs?: number;
 }
 
 /** One process of the multi-process scenario. */

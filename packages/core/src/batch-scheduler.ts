@@ -13,6 +13,14 @@ import type { StatsRecorder } from './queue-stats.js';
 import { MAX_TASKS_IN_FLIGHT } from './task-runner.js';
 import type { TaskRunner } from './task-runner.js';
 
+/** An accepted op whose message is still being prepared: see {@link BatchScheduler.enqueueDeferred}. */
+export interface DeferredOp {
+  readonly promise: Promise<unknown>;
+  ready(msg: OpMessage, bytes: number): void;
+  fail(reason: unknown): void;
+  settled(): boolean;
+}
+
 /** Where the scheduler reports what is not any one caller's business. */
 export interface SchedulerHooks {
   readonly onCheckpoint: (report: CheckpointReport) => void;
@@ -75,6 +83,36 @@ export class BatchScheduler {
 
   /** Accepts an operation; the promise settles once its transaction has committed (or it failed). */
   enqueue(msg: OpMessage, bytes: number, signal: AbortSignal | undefined): Promise<unknown> {
+    const accepted = this.#accept(msg, bytes, signal, true);
+    return accepted instanceof Promise ? accepted : accepted.promise;
+  }
+
+  /**
+   * Accepts an operation whose message is still being prepared (`runMany` serializes its rows a
+   * slice per turn): it takes its place in the order now, and nothing behind it is sent before
+   * `ready()`. `fail()` rejects it; `settled()` says whether it is already settled (cancelled,
+   * destroyed), so the preparation can stop.
+   */
+  enqueueDeferred(signal: AbortSignal | undefined): DeferredOp {
+    const placeholder: OpMessage = { kind: 'run', sql: '', params: undefined };
+    const accepted = this.#accept(placeholder, 0, signal, false);
+    if (accepted instanceof Promise) return { promise: accepted, ready: () => {}, fail: () => {}, settled: () => true };
+    const { op, promise } = accepted;
+    return {
+      promise,
+      ready: (msg, bytes) => {
+        if (op.state === OpState.Settled) return;
+        op.msg = msg;
+        op.bytes = bytes;
+        op.ready = true;
+        this.#schedulePump();
+      },
+      fail: (reason) => this.#drop(op, reason),
+      settled: () => op.state === OpState.Settled,
+    };
+  }
+
+  #accept(msg: OpMessage, bytes: number, signal: AbortSignal | undefined, ready: boolean): Promise<unknown> | { op: PendingOp; promise: Promise<unknown> } {
     if (this.#stopped) return Promise.reject(new QueueClosedError());
     if (signal?.aborted === true) return Promise.reject(signal.reason);
     const hasRoom = this.#depth < this.#opts.maxQueue && this.#waitingCount === 0;
@@ -88,6 +126,7 @@ export class BatchScheduler {
     const op: PendingOp = {
       msg,
       bytes,
+      ready,
       seq: ++this.#seq,
       enqueuedAt: performance.now(),
       resolve,
@@ -104,12 +143,12 @@ export class BatchScheduler {
       this.#waitingCount += 1;
     }
     if (signal !== undefined) {
-      op.onAbort = () => this.#cancel(op);
+      op.onAbort = () => this.#drop(op, signal.reason);
       signal.addEventListener('abort', op.onAbort, { once: true });
     }
     this.#stats.opsEnqueued += 1;
     this.#schedulePump();
-    return promise;
+    return ready ? promise : { op, promise };
   }
 
   /** Resolves once every operation enqueued before this call has settled. */
@@ -204,6 +243,7 @@ export class BatchScheduler {
         this.#queued.shift(); // cancelled while queued
         continue;
       }
+      if (!op.ready) break; // still being prepared: what is behind it waits, to keep the order
       if (ops.length > 0 && bytes + op.bytes > maxBatchBytes) break;
       this.#queued.shift();
       op.state = OpState.Sent;
@@ -306,11 +346,14 @@ export class BatchScheduler {
     );
   }
 
-  #cancel(op: PendingOp): void {
+  /** Rejects an op not yet sent (cancelled by its signal, or its preparation failed). */
+  #drop(op: PendingOp, reason: unknown): void {
     if (op.state === OpState.Queued) this.#depth -= 1;
     else if (op.state === OpState.Waiting) this.#waitingCount -= 1;
     else return; // already sent: it runs to the end
-    this.#settle(op, false, op.signal!.reason);
+    if (op.onAbort !== undefined) op.signal!.removeEventListener('abort', op.onAbort);
+    this.#settle(op, false, reason);
+    this.#schedulePump(); // an op that was holding the ones behind it may be gone
     this.#admitWaiting();
     this.#checkFlush();
   }

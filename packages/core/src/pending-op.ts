@@ -14,8 +14,11 @@ export const enum OpState {
 
 /** One accepted operation, from `enqueue()` until its promise settles. */
 export interface PendingOp {
-  readonly msg: OpMessage;
-  readonly bytes: number;
+  /** Set later for an op still being prepared (see `ready`). */
+  msg: OpMessage;
+  bytes: number;
+  /** False while the message is still being prepared (`runMany`): nothing behind it is sent. */
+  ready: boolean;
   readonly seq: number;
   readonly enqueuedAt: number;
   readonly resolve: (value: unknown) => void;

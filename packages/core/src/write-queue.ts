@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { serialize } from 'node:v8';
 import type { BindParams, CheckpointMode, CheckpointReport, RunResult, WriterNotice } from '@litescribe/writer-worker';
-import type { BatchScheduler } from './batch-scheduler.js';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
+import type { BatchScheduler, DeferredOp } from './batch-scheduler.js';
 import { checkpointChannel, retryChannel } from './diagnostics.js';
 import type { CheckpointDiagnostics, RetryDiagnostics } from './diagnostics.js';
 import { InvalidOptionError, InvalidParamsError, NotSupportedError, QueueClosedError, UnknownProcedureError, describeValue } from './errors.js';
@@ -55,6 +56,9 @@ export interface WriteQueueEvents {
 }
 
 const CHECKPOINT_MODES: readonly CheckpointMode[] = ['passive', 'full', 'restart', 'truncate'];
+
+/** Rows of a `runMany` checked and serialized per turn of the caller's event loop (~0.5 ms each for 200-byte rows). */
+export const MANY_SLICE_ROWS = 1_000;
 
 type QueueState = 'open' | 'closing' | 'closed';
 
@@ -165,6 +169,49 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Runs one statement once per row of `rows`, as one atomic operation: every row commits, in
+   * order, in one transaction, or (one row failing) none does and the call rejects with that row's
+   * error, its index in the message. Resolves with `{ changes, lastInsertRowid }`: the total
+   * changes and the last row's rowid. For bursts: the call costs the caller's thread one slice of
+   * work per event-loop turn (its rows are checked and copied {@link MANY_SLICE_ROWS} at a time),
+   * not one promise per row; its place in the order is taken at once, and operations called after
+   * it wait for it. `rows` are read over those turns: leave the array and its rows alone until the
+   * promise settles.
+   */
+  runMany(sql: string, rows: readonly BindParams[], options?: CallOptions): Promise<RunResult> {
+    try {
+      this.#assertOpen();
+      this.#checkSql(sql);
+      if (!Array.isArray(rows) || rows.length === 0) throw new InvalidParamsError(`Expected \`rows\` to be a non-empty array of parameter rows, got ${describeValue(rows)}`);
+      const op = this.#scheduler.enqueueDeferred(signalOf(options));
+      if (!op.settled()) void this.#prepareMany(sql, rows, op);
+      return op.promise as Promise<RunResult>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Checks and serializes `runMany`'s rows, a slice per turn of the event loop. */
+  async #prepareMany(sql: string, rows: readonly BindParams[], op: DeferredOp): Promise<void> {
+    const slices: Uint8Array[] = [];
+    let bytes = sql.length;
+    for (let at = 0; at < rows.length; at += MANY_SLICE_ROWS) {
+      // The first slice now (a small call is ready in this tick); the others a turn each.
+      if (at > 0) await yieldTurn();
+      if (op.settled()) return; // cancelled, or the queue was destroyed
+      const slice = rows.slice(at, at + MANY_SLICE_ROWS);
+      try {
+        for (let i = 0; i < slice.length; i++) bytes += this.#checkParams(slice[i], `rows[${at + i}]`);
+        slices.push(serialize(slice));
+      } catch (err) {
+        op.fail(err instanceof InvalidParamsError ? err : new InvalidParamsError(`\`rows\` from ${at} on cannot be sent to the writer thread: ${(err as Error).message}`));
+        return;
+      }
+    }
+    op.ready({ kind: 'many', sql, rows: slices }, bytes);
   }
 
   /**

@@ -121,6 +121,12 @@ describe('PostgreSQL: the same write queue', () => {
     const seqs: number[] = [];
     for await (const row of q.iterate<{ seq: number }>('SELECT id, seq FROM messages WHERE session_id = $1', ['it'], { pageSize: 10, key: 'id' })) seqs.push(row.seq);
     expect(seqs).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    // runMany: one atomic op on PostgreSQL too.
+    const many = await q.runMany('INSERT INTO messages (session_id, seq, content) VALUES ($1, $2, $3)', Array.from({ length: 3_000 }, (_, i) => ['many', i, `many${i}`]));
+    expect(many).toEqual({ changes: 3_000, lastInsertRowid: 0 });
+    const dupRows = Array.from({ length: 100 }, (_, i) => ['many2', i, i === 50 ? 'many7' : `many2-${i}`]);
+    await expect(q.runMany('INSERT INTO messages (session_id, seq, content) VALUES ($1, $2, $3)', dupRows)).rejects.toMatchObject({ code: '23505' });
+    expect(await q.get("SELECT count(*)::int AS n FROM messages WHERE session_id = 'many2'")).toEqual({ n: 0 });
   });
 
   it('gives typed errors for bad input, and the queue stays usable', async () => {

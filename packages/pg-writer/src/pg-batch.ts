@@ -97,15 +97,20 @@ export async function runOps(conn: BatchConnection, task: BatchTask, procedures:
   let i = 0;
   while (i < task.count) {
     // One segment: the ops up to the next procedure, all sent before any answer is read.
-    const segment: Array<{ index: number; guard: Array<Promise<pg.QueryResult>>; queries: Array<Promise<pg.QueryResult>>; batch: boolean }> = [];
+    const segment: Array<{ index: number; guard: Array<Promise<pg.QueryResult>>; queries: Array<Promise<pg.QueryResult>>; shape: 'run' | 'batch' | 'many' }> = [];
     let k = i;
     for (; k < task.count && (!savepoints || k - i < SAVEPOINT_WINDOW); k++) {
       const op = opAt(task, complex, k);
       if (op.kind === 'call') break;
       const guard = savepoints ? [send(conn, 'SAVEPOINT litescribe_op')] : [];
-      const queries = op.kind === 'run' ? [send(conn, op.sql, op.params)] : op.statements.map((s) => send(conn, s.sql, s.params));
+      const queries =
+        op.kind === 'run'
+          ? [send(conn, op.sql, op.params)]
+          : op.kind === 'batch'
+            ? op.statements.map((s) => send(conn, s.sql, s.params))
+            : op.rows.flatMap((slice) => (deserialize(slice) as BindParams[]).map((row) => send(conn, op.sql, row)));
       if (savepoints) guard.push(send(conn, 'RELEASE SAVEPOINT litescribe_op'));
-      segment.push({ index: k, guard, queries, batch: op.kind === 'batch' });
+      segment.push({ index: k, guard, queries, shape: op.kind });
     }
     // Every promise gets its handler now: one rejected while an earlier one is awaited must not
     // count as unhandled (that ends the thread).
@@ -122,7 +127,8 @@ export async function runOps(conn: BatchConnection, task: BatchTask, procedures:
       }
       const results = queries.map((r) => runResult((r as PromiseFulfilledResult<pg.QueryResult>).value));
       const changes = results.reduce((sum, r) => sum + r.changes, 0);
-      out[s.index] = { ok: true, value: s.batch ? results : results[0], changes };
+      const value = s.shape === 'batch' ? results : s.shape === 'many' ? { changes, lastInsertRowid: 0 } : results[0];
+      out[s.index] = { ok: true, value, changes };
     }
     if (failedAt >= 0) {
       // Undo the culprit's part; the ops after it in this segment were skipped by the server.

@@ -144,9 +144,33 @@ function runComplex(conn: WriterConnection, op: OpMessage, procedures: ReadonlyM
       return inSavepoint(conn, () => op.statements.map((s) => runStatement(conn.statements.get(s.sql).safeIntegers(safe), s.params)));
     case 'call':
       return inSavepoint(conn, () => callProcedure(conn, procedures, op.name, op.args));
+    case 'many':
+      return inSavepoint(conn, () => runMany(conn.statements.get(op.sql).safeIntegers(safe), op.rows));
     default:
       throw new Error(`unknown op kind: ${JSON.stringify((op as { kind: unknown }).kind)}`);
   }
+}
+
+/** Every row of a `runMany`, in order; the first failing row fails the op, naming its index. */
+function runMany(stmt: Statement, slices: readonly Uint8Array[]): RunResult {
+  let changes = 0;
+  let lastInsertRowid: number | bigint = 0;
+  let index = 0;
+  for (const slice of slices) {
+    for (const params of deserialize(slice) as BindParams[]) {
+      let r: RunResult;
+      try {
+        r = runStatement(stmt, params);
+      } catch (err) {
+        if (err instanceof Error) err.message = `row ${index}: ${err.message}`;
+        throw err;
+      }
+      changes += r.changes;
+      lastInsertRowid = r.lastInsertRowid;
+      index += 1;
+    }
+  }
+  return { changes, lastInsertRowid };
 }
 
 function runStatement(stmt: Statement, params: BindParams | undefined): RunResult {

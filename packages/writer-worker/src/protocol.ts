@@ -51,7 +51,12 @@ export type OpMessage =
   | { readonly kind: 'run'; readonly sql: string; readonly params: BindParams | undefined }
   | { readonly kind: 'batch'; readonly statements: readonly StatementMessage[] }
   /** `args` is `v8.serialize(args)`, taken when `call()` is made: a snapshot the caller cannot mutate later. */
-  | { readonly kind: 'call'; readonly name: string; readonly args: Uint8Array };
+  | { readonly kind: 'call'; readonly name: string; readonly args: Uint8Array }
+  /**
+   * `runMany`: one statement, many parameter rows, one atomic op. `rows` is the rows in slices, each
+   * `v8.serialize(BindParams[])`, made a slice per turn of the caller's event loop.
+   */
+  | { readonly kind: 'many'; readonly sql: string; readonly rows: readonly Uint8Array[] };
 
 /** One statement of a `batch` operation. */
 export interface StatementMessage {

@@ -5,8 +5,8 @@ import type { Driven } from './drivers.js';
  * slows a run down, so the best of a few is the steadiest estimate; every row of a table gets the
  * same number of tries, so ratios between rows stay fair.
  */
-export async function bestOf(times: number, measure: () => Promise<Driven>): Promise<Driven> {
-  let best: Driven | null = null;
+export async function bestOf<T extends Driven>(times: number, measure: () => Promise<T>): Promise<T> {
+  let best: T | null = null;
   for (let i = 0; i < times; i++) {
     const d = await measure();
     if (best === null || d.ops / d.seconds > best.ops / best.seconds) best = d;

@@ -71,6 +71,36 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
   shapes.push(seqRow);
   shapes.push(row("1 caller awaiting each write, shareWriter 'off'", await awaitingEach('off')));
   shapes.push(row('bare postMessage echo (no SQLite)', echo));
+
+  // A burst (a TUI importing a file): the same rows issued as one run() each, and as one runMany().
+  const nBurst = ctx.scale(50_000);
+  for (const how of ['run() per row', 'runMany()'] as const) {
+    ctx.progress(`caller shapes: a burst of ${nBurst} rows, ${how}`);
+    const burst = await bestOf(ctx.tries, async () => {
+      const queue = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
+      const rows = Array.from({ length: nBurst }, (_, i) => pooledParams(i));
+      let issueMs = 0;
+      const t0 = performance.now();
+      const { loopDelay: burstDelay } = await withLoopDelay(async () => {
+        // A timer keeps firing meanwhile, as a UI's frame timer does: its lateness is the freeze.
+        const frames = setInterval(() => {}, 16);
+        try {
+          const issued = performance.now();
+          const done = how === 'runMany()' ? queue.runMany(INSERT_SQL, rows) : Promise.all(rows.map((p) => queue.run(INSERT_SQL, p)));
+          issueMs = performance.now() - issued;
+          await done;
+        } finally {
+          clearInterval(frames);
+        }
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      await queue.close();
+      const latency = new LatencyRecorder();
+      latency.recordMs(seconds * 1000);
+      return { ops: nBurst, seconds, latency: latency.summary(), loopDelay: burstDelay, issueMs };
+    });
+    shapes.push({ ...row(`burst of ${nBurst} rows, ${how}`, burst, `issuing took ${burst.issueMs.toFixed(1)} ms of the caller's turn; latency = time to durable`), issueMs: burst.issueMs });
+  }
   const bareEchoP50Ms = echo.latency.p50;
   return { shapes, roundTrip: { bareEchoP50Ms, queueP50Ms: seqRow.latency.p50, ratio: seqRow.latency.p50 / bareEchoP50Ms } };
 }
