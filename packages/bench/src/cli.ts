@@ -3,7 +3,8 @@
 //   --only    comma-separated suites: strategies, shapes, processes, wal, micro (the default set),
 //             contention (the retry-policy comparison behind docs/contention.md) and failover (a
 //             shared writer's leader killed under load) and postgres (the same queue on a throwaway
-//             PostgreSQL server); the last three are not in the default set
+//             PostgreSQL server); the last three are not in the default set; tui (a 60 fps UI
+//             while rows are written) is
 //   --docs    also rewrite docs/benchmarks.md and docs/benchmarks-chart.svg from this run
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -22,11 +23,12 @@ import { commitStrategies } from './suites/commit-strategies.js';
 import { contention } from './suites/contention.js';
 import { failover } from './suites/failover.js';
 import { postgres } from './suites/postgres.js';
+import { tui } from './suites/tui.js';
 import { micro } from './suites/micro.js';
 import { multiProcess } from './suites/multi-process.js';
 import { walReader } from './suites/wal-reader.js';
 
-const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover', 'postgres'] as const;
+const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover', 'postgres', 'tui'] as const;
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover' && s !== 'postgres');
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -69,6 +71,7 @@ try {
     micro: want('micro') ? await suite(micro) : [],
     failover: want('failover') ? await suite(failover) : [],
     postgres: want('postgres') ? await suite(postgres) : [],
+    tui: want('tui') ? await suite(tui) : [],
   };
   const results: BenchResults = { ...partial, goals: judgeGoals(partial) };
   const tables = buildTables(results);

@@ -18,8 +18,19 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
     }
     if (batched && perWrite) {
       const ratio = batched.opsPerSec / perWrite.opsPerSec;
-      const want = sync === 'normal' ? 5 : 50;
-      goals.push({ goal: `batched vs per-write commits through the queue ≥ ${want}x, synchronous ${sync}`, measured: `${ratio.toFixed(1)}x`, met: ratio >= want });
+      // What batching can buy depends on the disk (a commit's fsync): compare with what raw
+      // better-sqlite3 gets from the same batching on the same disk in the same run, not a constant
+      // (50x at 'full' cannot be met where an fsync costs ~0.1 ms: raw itself reached 27.7x).
+      const rawLimit = strategy(sync, 'raw better-sqlite3, 1 tx / 1000 rows (limit)');
+      const rawPerWrite = strategy(sync, 'raw better-sqlite3, autocommit per write');
+      if (rawLimit && rawPerWrite) {
+        const rawRatio = rawLimit.opsPerSec / rawPerWrite.opsPerSec;
+        goals.push({
+          goal: `batched vs per-write commits through the queue ≥ 0.8x raw better-sqlite3's own batched/per-write ratio, synchronous ${sync}`,
+          measured: `${ratio.toFixed(1)}x vs raw ${rawRatio.toFixed(1)}x = ${(ratio / rawRatio).toFixed(2)}`,
+          met: ratio >= 0.8 * rawRatio,
+        });
+      }
     }
   }
   const paced = strategy('normal', 'litescribe batched, paced at 50% of peak');
@@ -94,6 +105,16 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
       goal: 'a burst of rows through runMany(): issuing it ≤ 16 ms of the caller\'s turn, event-loop delay max < 16 ms',
       measured: `${manyRow.issueMs.toFixed(1)} ms (run() per row: ${perRow.issueMs.toFixed(1)} ms), loop max ${manyRow.loopDelay.max.toFixed(1)} ms, durable in ${(manyRow.seconds * 1000).toFixed(0)} vs ${(perRow.seconds * 1000).toFixed(0)} ms`,
       met: manyRow.issueMs <= 16 && manyRow.loopDelay.max < 16,
+    });
+  }
+  const tuiRow = (scenario: string, variant: string) => r.tui.find((t) => t.scenario === scenario && t.variant === variant);
+  const tuiMany = tuiRow('burst', 'litescribe runMany()');
+  const inlineTx = tuiRow('burst', 'inline better-sqlite3, one transaction');
+  if (tuiMany && inlineTx) {
+    goals.push({
+      goal: 'TUI, 50,000-row burst through runMany(): 0 frame gaps over 33 ms, gap p99 < 20 ms, durable ≤ 1.2x one inline transaction',
+      measured: `${tuiMany.over33} over 33 ms, p99 ${tuiMany.p99.toFixed(1)} ms, durable ${tuiMany.durableMs.toFixed(0)} vs ${inlineTx.durableMs.toFixed(0)} ms = ${(tuiMany.durableMs / inlineTx.durableMs).toFixed(2)}x`,
+      met: tuiMany.over33 === 0 && tuiMany.p99 < 20 && tuiMany.durableMs <= 1.2 * inlineTx.durableMs,
     });
   }
   const pgRow = (prefix: string) => r.postgres.find((p) => p.name.startsWith(prefix));

@@ -64,6 +64,21 @@ export interface FailoverResult {
   readonly integrity: string;
 }
 
+/** One row of the TUI suite (`--only tui`): frame gaps of a 60 fps timer while rows are written. */
+export interface TuiResult {
+  readonly scenario: 'burst' | 'steady';
+  readonly variant: string;
+  readonly rows: number;
+  /** From the first row issued until every row is durable, in ms. */
+  readonly durableMs: number;
+  readonly frames: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  /** Gaps between frames longer than 33 ms (two frames missed). */
+  readonly over33: number;
+}
+
 /** One row of the PostgreSQL suite (`--only postgres`). */
 export interface PostgresResult {
   readonly name: string;
@@ -113,6 +128,8 @@ export interface BenchResults {
   readonly failover: FailoverResult[];
   /** The same rows into one PostgreSQL server (`--only postgres`). */
   readonly postgres: PostgresResult[];
+  /** A 60 fps UI while rows are written (`--only tui`). */
+  readonly tui: TuiResult[];
   readonly goals: GoalResult[];
 }
 

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 /**
  * The rows every suite writes: one message of an agent's transcript, about 200 bytes, the same
  * shape throughout so figures compare.
@@ -31,4 +32,13 @@ const POOL = Array.from({ length: 4096 }, (_, i) => messageParams(i));
  */
 export function pooledParams(i: number): [string, string, string, number] {
   return POOL[i & 4095]!;
+}
+
+/** better-sqlite3 on the main thread as people use it today: WAL, the given `synchronous`, the schema. */
+export function openRawDatabase(path: string, sync: 'normal' | 'full'): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${sync}`);
+  db.exec(SCHEMA);
+  return db;
 }

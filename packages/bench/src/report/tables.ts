@@ -64,6 +64,13 @@ export function buildTables(r: BenchResults): TableData[] {
       rows: r.failover.map((f, i) => [String(i + 1), String(f.followers), fmt(f.medianMs, 0), fmt(f.worstMs, 0), fmt(f.acknowledged), fmt(f.inDoubt), fmt(f.rows), f.integrity]),
     });
   }
+  if (r.tui.length > 0) {
+    tables.push({
+      title: 'A terminal UI drawing at 60 fps while it saves (synchronous normal)',
+      head: ['scenario', 'writes', 'rows', 'durable after ms', 'frames', 'gap p50 ms', 'gap p99 ms', 'gap max ms', 'gaps > 33 ms'],
+      rows: r.tui.map((t) => [t.scenario === 'burst' ? 'burst (all at once)' : 'steady 2,000 rows/s', t.variant, fmt(t.rows), fmt(t.durableMs, 0), fmt(t.frames), fmt(t.p50, 1), fmt(t.p99, 1), fmt(t.max, 1), String(t.over33)]),
+    });
+  }
   if (r.postgres.length > 0) {
     const opt = (n: number | null, digits: number): string => (n === null ? '' : fmt(n, digits));
     tables.push({

@@ -7,17 +7,11 @@ import { drivePaced, driveOpenLoop, driveSync } from '../measure/drivers.js';
 import type { Driven } from '../measure/drivers.js';
 import type { StrategyResult } from '../results.js';
 import { strategyRow } from '../strategy-row.js';
-import { INSERT_SQL, SCHEMA, pooledParams } from '../workload.js';
+import { INSERT_SQL, SCHEMA, openRawDatabase, pooledParams } from '../workload.js';
 
 type Sync = 'normal' | 'full';
 
-function openRaw(path: string, sync: Sync): Database.Database {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${sync}`);
-  db.exec(SCHEMA);
-  return db;
-}
+const openRaw = openRawDatabase;
 
 const row = (name: string, sync: Sync, d: Driven, note?: string): StrategyResult => strategyRow('commit-strategies', name, sync, d, note);
 
