@@ -22,10 +22,23 @@ const messageBody = {
   },
 };
 
-/** Builds the app on the database at `path` (extra options go to the queue). */
-export async function buildApp({ path, logger = false, ...queueOptions }) {
+/**
+ * Builds the app on the database at `path` (extra options go to the queue). `mode` is for the
+ * bench's comparison: `'litescribe'` (the point of this example), or the same app on
+ * better-sqlite3 inline (`'inline'`) or node-sqlite3 (`'sqlite3'`), see stores.mjs.
+ */
+export async function buildApp({ path, logger = false, mode = 'litescribe', ...queueOptions }) {
   const app = Fastify({ logger });
-  await app.register(litescribe, { path, setup: SCHEMA, ...queueOptions });
+  if (mode === 'litescribe') {
+    await app.register(litescribe, { path, setup: SCHEMA, ...queueOptions });
+  } else {
+    const { inlineStore, sqlite3Store } = await import('./stores.mjs');
+    const store = await (mode === 'inline' ? inlineStore : sqlite3Store)(path, queueOptions.synchronous ?? 'normal');
+    await store.setup(SCHEMA);
+    // The same two calls the routes use, so the routes are the same code in every mode.
+    app.decorate('litescribe', { run: store.run, all: store.all, stats: () => ({ role: mode, queueDepth: 0, recentCommitLatencyMs: { p99: 0 } }) });
+    app.addHook('onClose', () => store.close());
+  }
 
   // The audit row of every request, written once the reply has gone: it never delays a reply, and
   // app.close() (SIGTERM) still commits it — the queue drains everything it accepted.

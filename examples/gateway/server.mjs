@@ -2,7 +2,13 @@
 // SIGTERM/SIGINT: stop accepting, finish the requests in flight, commit what was accepted, exit.
 import { buildApp } from './app.mjs';
 
-const app = await buildApp({ path: process.env.DB ?? 'gateway.db', logger: process.env.LOG === '1' });
+// MODE (litescribe | inline | sqlite3) and SYNC (normal | full) are for the bench's comparison rows.
+const app = await buildApp({
+  path: process.env.DB ?? 'gateway.db',
+  logger: process.env.LOG === '1',
+  mode: process.env.MODE ?? 'litescribe',
+  ...(process.env.SYNC ? { synchronous: process.env.SYNC } : {}),
+});
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.once(signal, () => {
     // Keep-alive connections that finish their request after close() began would stay open until

@@ -4,7 +4,8 @@
 //             contention (the retry-policy comparison behind docs/contention.md) and failover (a
 //             shared writer's leader killed under load) and postgres (the same queue on a throwaway
 //             PostgreSQL server); the last three are not in the default set; tui (a 60 fps UI
-//             while rows are written) is
+//             while rows are written) and gateway (autocannon against examples/gateway) are
+//             not either
 //   --docs    also rewrite docs/benchmarks.md and docs/benchmarks-chart.svg from this run
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -24,12 +25,13 @@ import { contention } from './suites/contention.js';
 import { failover } from './suites/failover.js';
 import { postgres } from './suites/postgres.js';
 import { tui } from './suites/tui.js';
+import { gateway } from './suites/gateway.js';
 import { micro } from './suites/micro.js';
 import { multiProcess } from './suites/multi-process.js';
 import { walReader } from './suites/wal-reader.js';
 
-const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover', 'postgres', 'tui'] as const;
-const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover' && s !== 'postgres');
+const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover', 'postgres', 'tui', 'gateway'] as const;
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover' && s !== 'postgres' && s !== 'tui' && s !== 'gateway');
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 const { values } = parseArgs({
@@ -72,6 +74,7 @@ try {
     failover: want('failover') ? await suite(failover) : [],
     postgres: want('postgres') ? await suite(postgres) : [],
     tui: want('tui') ? await suite(tui) : [],
+    gateway: want('gateway') ? await suite(gateway) : [],
   };
   const results: BenchResults = { ...partial, goals: judgeGoals(partial) };
   const tables = buildTables(results);

@@ -107,6 +107,27 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
       met: manyRow.issueMs <= 16 && manyRow.loopDelay.max < 16,
     });
   }
+  for (const connections of [...new Set(r.gateway.map((g) => g.connections))]) {
+    for (const sync of ['normal', 'full'] as const) {
+      const at = (mode: string) => r.gateway.find((g) => g.connections === connections && g.synchronous === sync && g.mode === mode);
+      const ls = at('litescribe');
+      const inline = at('inline');
+      if (!ls || !inline) continue;
+      const want = sync === 'normal' ? 1.3 : 3;
+      const ratio = ls.requestsPerSec / inline.requestsPerSec;
+      goals.push({
+        goal: `gateway POST req/s through litescribe ≥ ${want}x better-sqlite3 inline, synchronous ${sync}, ${connections} connections`,
+        measured: `${ratio.toFixed(2)}x (${Math.round(ls.requestsPerSec)} vs ${Math.round(inline.requestsPerSec)})`,
+        met: ratio >= want,
+      });
+    }
+  }
+  const lsHealth = r.gateway.filter((g) => g.mode === 'litescribe');
+  if (lsHealth.length > 0) {
+    const worst = Math.max(...lsHealth.map((g) => g.healthP99Ms));
+    const unanswered = lsHealth.filter((g) => g.healthAnswered === 0).length;
+    goals.push({ goal: 'gateway /health p99 under POST load through litescribe ≤ 1 ms (every row)', measured: `worst ${worst.toFixed(1)} ms${unanswered > 0 ? `, ${unanswered} rows with no /health answered` : ''}`, met: worst <= 1 && unanswered === 0 });
+  }
   const tuiRow = (scenario: string, variant: string) => r.tui.find((t) => t.scenario === scenario && t.variant === variant);
   const tuiMany = tuiRow('burst', 'litescribe runMany()');
   const inlineTx = tuiRow('burst', 'inline better-sqlite3, one transaction');

@@ -64,6 +64,27 @@ export interface FailoverResult {
   readonly integrity: string;
 }
 
+/** One row of the gateway suite (`--only gateway`): autocannon against examples/gateway. */
+export interface GatewayResult {
+  readonly mode: 'litescribe' | 'inline' | 'sqlite3';
+  readonly synchronous: 'normal' | 'full';
+  readonly connections: number;
+  /** Acknowledged (2xx) POSTs per second. */
+  readonly requestsPerSec: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  /** GET /health from a second client (one connection) while the POST load runs. */
+  readonly healthP50Ms: number;
+  readonly healthP99Ms: number;
+  readonly healthMaxMs: number;
+  /** /health requests answered during the load (0: the server never answered one). */
+  readonly healthAnswered: number;
+  /** Messages in the file afterwards (at least the 2xx, at most 2xx + the connections in flight). */
+  readonly rows: number;
+}
+
 /** One row of the TUI suite (`--only tui`): frame gaps of a 60 fps timer while rows are written. */
 export interface TuiResult {
   readonly scenario: 'burst' | 'steady';
@@ -130,6 +151,8 @@ export interface BenchResults {
   readonly postgres: PostgresResult[];
   /** A 60 fps UI while rows are written (`--only tui`). */
   readonly tui: TuiResult[];
+  /** The example gateway under autocannon (`--only gateway`). */
+  readonly gateway: GatewayResult[];
   readonly goals: GoalResult[];
 }
 

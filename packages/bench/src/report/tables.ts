@@ -64,6 +64,14 @@ export function buildTables(r: BenchResults): TableData[] {
       rows: r.failover.map((f, i) => [String(i + 1), String(f.followers), fmt(f.medianMs, 0), fmt(f.worstMs, 0), fmt(f.acknowledged), fmt(f.inDoubt), fmt(f.rows), f.integrity]),
     });
   }
+  if (r.gateway.length > 0) {
+    const label = { litescribe: 'litescribe (@litescribe/fastify)', inline: 'better-sqlite3 inline', sqlite3: 'node-sqlite3' };
+    tables.push({
+      title: 'Gateway: POST /messages under autocannon, /health from a second client (loopback, one machine)',
+      head: ['sync', 'connections', 'store', 'POST req/s (2xx)', 'POST p50 ms', 'POST p99 ms', 'non-2xx', 'errors', '/health answered', '/health p50 ms', '/health p99 ms', '/health max ms', 'rows'],
+      rows: r.gateway.map((g) => [g.synchronous, String(g.connections), label[g.mode], fmt(g.requestsPerSec), fmt(g.latencyP50Ms, 1), fmt(g.latencyP99Ms, 1), String(g.non2xx), String(g.errors), fmt(g.healthAnswered), fmt(g.healthP50Ms, 1), fmt(g.healthP99Ms, 1), fmt(g.healthMaxMs, 0), fmt(g.rows)]),
+    });
+  }
   if (r.tui.length > 0) {
     tables.push({
       title: 'A terminal UI drawing at 60 fps while it saves (synchronous normal)',
