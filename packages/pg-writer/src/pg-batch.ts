@@ -62,12 +62,23 @@ function send(conn: BatchConnection, text: string, values?: BindParams | readonl
   return conn.client.query(extended(text, values, conn.statementName(text)));
 }
 
+/**
+ * The {@link BatchAbort} an error ends the attempt with, whatever op it came from: the connection
+ * is gone (or the server sent a FATAL), or the server rolled the transaction back. Null: the error
+ * is the op's own.
+ */
+export function abortFor(conn: BatchConnection, err: unknown): BatchAbort | null {
+  if (!conn.alive() || (isServerError(err) && isConnectionError(err))) return new BatchAbort('connection', err);
+  if (isRetryable(err)) return new BatchAbort('retry', err);
+  return null;
+}
+
 /** Throws the {@link BatchAbort} an error calls for, or returns it as this op's own failure. */
-function classify(conn: BatchConnection, err: unknown, savepoints: boolean, extra?: Partial<ErrorData>): ErrorData {
-  if (!conn.alive() || (isServerError(err) && isConnectionError(err))) throw new BatchAbort('connection', err);
-  if (isRetryable(err)) throw new BatchAbort('retry', err);
+function classify(conn: BatchConnection, err: unknown, savepoints: boolean): ErrorData {
+  const abort = abortFor(conn, err);
+  if (abort !== null) throw abort;
   if (!savepoints) throw new BatchAbort('isolate', err);
-  return pgErrorData(err, extra);
+  return pgErrorData(err);
 }
 
 /** A statement's result as `run()` resolves it: RETURNING rows come along when there are any. */
@@ -168,8 +179,8 @@ async function runCall(conn: BatchConnection, op: OpMessage & { kind: 'call' }, 
   } catch (err) {
     failure = err;
   }
-  if (!conn.alive() || (isServerError(failure) && isConnectionError(failure))) throw new BatchAbort('connection', failure);
-  if (isRetryable(failure)) throw new BatchAbort('retry', failure);
+  const abort = abortFor(conn, failure);
+  if (abort !== null) throw abort;
   await Promise.all([send(conn, 'ROLLBACK TO SAVEPOINT litescribe_call'), send(conn, 'RELEASE SAVEPOINT litescribe_call')]).catch((err: unknown) => {
     throw new BatchAbort('connection', err);
   });

@@ -3,9 +3,9 @@ import pg from 'pg';
 import type { BatchDone, BatchTask, ErrorData, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import { jitteredDelay } from '@litescribe/writer-worker/jittered-delay';
 import { ProceduresLoadError, loadProcedures } from '@litescribe/writer-worker/load-procedures';
-import { BatchAbort, runOps } from './pg-batch.js';
+import { BatchAbort, abortFor, runOps } from './pg-batch.js';
 import type { BatchConnection, OpOutcome, PgProcedure } from './pg-batch.js';
-import { isConnectionError, isRetryable, pgErrorData } from './pg-error-data.js';
+import { isConnectionError, pgErrorData } from './pg-error-data.js';
 import type { PgWriterConfig } from './protocol.js';
 
 /** Pause between attempts to reach a server that is down: full jitter, window doubling 50 ms → 1 s. */
@@ -30,7 +30,7 @@ class Unreachable extends Error {}
 export class PgWriter {
   readonly #config: PgWriterConfig;
   readonly #notify: (notice: WriterNotice) => void;
-  #conn: (BatchConnection & { end(): Promise<void> }) | null = null;
+  #conn: BatchConnection | null = null;
   #procedures: Promise<ReadonlyMap<string, PgProcedure>> | null = null;
   /** Tasks run strictly one after another: two transactions cannot share the connection. */
   #tail: Promise<unknown> = Promise.resolve();
@@ -118,9 +118,10 @@ export class PgWriter {
         try {
           committed = await conn.client.query('COMMIT');
         } catch (err) {
-          if (conn.alive() && isRetryable(err)) throw new BatchAbort('retry', err);
-          if (!conn.alive() || isConnectionError(err)) {
-            this.#forget(conn);
+          const abort = abortFor(conn, err);
+          if (abort?.reason === 'retry') throw abort; // the server rolled it back: run it again
+          if (abort !== null || isConnectionError(err)) {
+            void this.#forget(conn);
             return failAll(task, { name: 'WorkerExitedError', code: 'ERR_WORKER_EXITED', message: `the connection to PostgreSQL was lost while COMMIT was in flight; whether this operation committed is unknown, so it is not retried (${describe(err)})` }, retries, started);
           }
           return failAll(task, pgErrorData(err), retries, started); // e.g. a deferred constraint: rolled back
@@ -128,7 +129,7 @@ export class PgWriter {
         if (committed.command !== 'COMMIT') {
           return failAll(task, { name: 'TransactionLostError', code: 'ERR_TRANSACTION_LOST', message: `COMMIT answered ${committed.command}: the transaction had been rolled back` }, retries, started);
         }
-        return done(task, outcomes, true, retries, started);
+        return done(task, outcomes, retries, started);
       } catch (err) {
         if (err instanceof BatchAbort) why = err;
         // e.g. the ROLLBACK/BEGIN between the two passes, on a connection that just went away
@@ -140,7 +141,7 @@ export class PgWriter {
       }
       const waitedMs = performance.now() - started;
       if (why.reason === 'connection') {
-        this.#forget(conn);
+        void this.#forget(conn);
         if (performance.now() >= deadline) return failAll(task, unavailable(this.#config.url, why.cause), retries, started);
         retries += 1;
         this.#notify({ kind: 'retry', attempt: retries, delayMs: 0, code: codeOf(why.cause), waitedMs });
@@ -161,8 +162,8 @@ export class PgWriter {
   }
 
   /**
-   * BEGIN and the ops. Pipelined without savepoints while ops succeed (1.8x the throughput of a
-   * savepoint per op); an op that fails rolls the attempt back and the same ops run again with a
+   * BEGIN and the ops. Pipelined without savepoints while ops succeed (2.7–2.9x the throughput of
+   * a savepoint per op, docs/postgres.md); an op that fails rolls the attempt back and the same ops run again with a
    * savepoint each. After a batch that had a failing op, the next {@link SAVEPOINTS_AFTER_FAILURE}
    * batches start with savepoints: where failures are common, the pass without them (whose every
    * op after the culprit fails too) would only be thrown away. Figures: docs/postgres.md.
@@ -203,7 +204,7 @@ export class PgWriter {
   /** The live connection, or a new one; retries until `deadline` while the server is unreachable. */
   async #connected(deadline: number, onRetry: () => number): Promise<BatchConnection> {
     if (this.#conn !== null && this.#conn.alive()) return this.#conn;
-    this.#forget(this.#conn);
+    void this.#forget(this.#conn);
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -218,7 +219,7 @@ export class PgWriter {
     }
   }
 
-  async #connect(): Promise<BatchConnection & { end(): Promise<void> }> {
+  async #connect(): Promise<BatchConnection> {
     const client = new pg.Client({
       connectionString: this.#config.url,
       pipeline: true,
@@ -252,21 +253,20 @@ export class PgWriter {
       }
       return name;
     };
-    const conn = { client, alive: () => alive, end: () => client.end(), statementName };
+    const conn = { client, alive: () => alive, statementName };
     this.#conn = conn;
     return conn;
   }
 
-  #forget(conn: BatchConnection | null): void {
-    if (conn === null) return;
+  /** Stops using `conn` and ends it; resolves once it has ended (callers that need not wait do not). */
+  #forget(conn: BatchConnection | null): Promise<void> {
+    if (conn === null) return Promise.resolve();
     if (this.#conn === conn) this.#conn = null;
-    conn.client.end().catch(() => {});
+    return conn.client.end().catch(() => {});
   }
 
   async #drop(): Promise<void> {
-    const conn = this.#conn;
-    this.#conn = null;
-    if (conn !== null) await conn.end().catch(() => {});
+    await this.#forget(this.#conn);
   }
 
   #loadProcedures(): Promise<ReadonlyMap<string, PgProcedure>> {
@@ -315,7 +315,8 @@ function failAll(task: BatchTask, error: ErrorData, retries: number, started: nu
   };
 }
 
-function done(task: BatchTask, outcomes: readonly OpOutcome[], committed: boolean, retries: number, started: number): BatchDone {
+/** The reply to a committed batch: per-op results, and the errors of the ops that failed alone. */
+function done(task: BatchTask, outcomes: readonly OpOutcome[], retries: number, started: number): BatchDone {
   const changes = new Float64Array(task.count);
   const values: Array<readonly [number, unknown]> = [];
   const errors: Array<readonly [number, ErrorData]> = [];
@@ -333,7 +334,7 @@ function done(task: BatchTask, outcomes: readonly OpOutcome[], committed: boolea
   }
   return {
     kind: 'batch-done',
-    committed,
+    committed: true,
     changes,
     rowids: new Float64Array(task.count),
     values,
