@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { WriterConfig } from '@litescribe/writer-worker';
+import type { WriterConfig, WriterNotice } from '@litescribe/writer-worker';
 import { createPrivateFile, shareAddress } from '@litescribe/writer-worker/link';
 import { BatchScheduler } from './batch-scheduler.js';
 import { errorFromData } from './errors.js';
@@ -25,7 +25,42 @@ import { WriterThread, sqliteWriterSpec } from './writer-thread.js';
  */
 export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQueue> {
   const opts = resolveOptions(options);
-  if (opts.url !== null) return openPostgresQueue(opts as ResolvedOptions & { url: string });
+  // The writer's callbacks reach the queue once it exists; nothing is reported before open resolves.
+  let queue: WriteQueue | undefined;
+  const hooks: EngineHooks = { onNotice: (notice) => queue?.notice(notice), onError: (err) => queue?.reportError(err) };
+  const engine = opts.url === null ? await openSqlite(opts, hooks) : await openPostgresEngine(opts as ResolvedOptions & { url: string }, hooks);
+  const stats = new StatsRecorder();
+  stats.walBytes = engine.opened.walBytes;
+  const scheduler = new BatchScheduler(
+    engine.runner,
+    opts,
+    stats,
+    { onCheckpoint: (report) => queue?.reportCheckpoint(report), onError: hooks.onError, subject: () => queue },
+    engine.periodicCheckpoints,
+  );
+  queue = new WriteQueue(opts, engine.runner, scheduler, stats, engine.opened, engine.readers);
+  if (engine.handsOver) handOverAtExit(queue);
+  return queue;
+}
+
+interface EngineHooks {
+  readonly onNotice: (notice: WriterNotice) => void;
+  readonly onError: (err: Error) => void;
+}
+
+/** What the scheduler runs on, whichever engine: the seam, what it opened, the readers. */
+interface Engine {
+  readonly runner: TaskRunner;
+  readonly opened: Opened;
+  readonly readers: ReaderPool | null;
+  /** SQLite: the scheduler slips in periodic checkpoints. PostgreSQL checkpoints on its own. */
+  readonly periodicCheckpoints: boolean;
+  /** A shared writer's leader hands over when its process runs out of work. */
+  readonly handsOver: boolean;
+}
+
+/** SQLite: this process's writer thread, or a shared writer (lead or follow). */
+async function openSqlite(opts: ResolvedOptions, hooks: EngineHooks): Promise<Engine> {
   // Abstract sockets (the meeting point) are Linux's; elsewhere every process writes for itself.
   const sharing = opts.shareWriter === 'auto' && process.platform === 'linux';
   if (sharing) createPrivateFile(opts.path); // the meeting point is keyed by the file's inode
@@ -48,9 +83,6 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
     noticeChannel: `litescribe:${process.pid}:${randomUUID()}`,
     share: address,
   };
-  // The writer's callbacks reach the queue once it exists; nothing is reported before open resolves.
-  let queue: WriteQueue | undefined;
-  const hooks = { onNotice: (notice: Parameters<WriteQueue['notice']>[0]) => queue?.notice(notice), onError: (err: Error) => queue?.reportError(err) };
   let runner: TaskRunner;
   let opened: Opened;
   if (address !== null) {
@@ -65,30 +97,15 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
     if ('failed' in started) throw errorFromData(started.failed);
     ({ thread: runner, opened } = started);
   }
-  const stats = new StatsRecorder();
-  stats.walBytes = opened.walBytes;
-  const scheduler = new BatchScheduler(runner, opts, stats, {
-    onCheckpoint: (report) => queue?.reportCheckpoint(report),
-    onError: (err) => queue?.reportError(err),
-    subject: () => queue,
-  });
-  const readers = opts.readers === 0 ? null : new ReaderPool(sqliteReaderSpec({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000, safeIntegers: opts.safeIntegers }, opts.readers));
-  queue = new WriteQueue(opts, runner, scheduler, stats, opened, readers);
-  if (address !== null) handOverAtExit(queue);
-  return queue;
+  const readers =
+    opts.readers === 0
+      ? null
+      : new ReaderPool(sqliteReaderSpec({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000, safeIntegers: opts.safeIntegers }, opts.readers));
+  return { runner, opened, readers, periodicCheckpoints: true, handsOver: address !== null };
 }
 
-/** The same queue on PostgreSQL: the scheduler is unchanged, the runner is the PostgreSQL writer thread. */
-async function openPostgresQueue(opts: ResolvedOptions & { url: string }): Promise<WriteQueue> {
-  let queue: WriteQueue | undefined;
-  const { thread, opened, readers } = await openPostgres(
-    opts,
-    (notice) => queue?.notice(notice),
-    (err) => queue?.reportError(err),
-  );
-  const stats = new StatsRecorder();
-  // No periodic checkpoints: the server runs its own.
-  const scheduler = new BatchScheduler(thread, opts, stats, { onCheckpoint: () => {}, onError: (err) => queue?.reportError(err), subject: () => queue }, false);
-  queue = new WriteQueue(opts, thread, scheduler, stats, opened, readers);
-  return queue;
+/** PostgreSQL: its writer thread and reader thread; the scheduler is the same. */
+async function openPostgresEngine(opts: ResolvedOptions & { url: string }, hooks: EngineHooks): Promise<Engine> {
+  const { thread, opened, readers } = await openPostgres(opts, hooks.onNotice, hooks.onError);
+  return { runner: thread, opened, readers, periodicCheckpoints: false, handsOver: false };
 }

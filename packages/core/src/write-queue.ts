@@ -273,7 +273,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     if (options?.rowMode === 'array' && key !== undefined) throw new InvalidOptionError('`key` needs rows as objects (rowMode `\'object\'`): the key is read from each page\'s last row by name');
     const pg = this.#opts.url !== null;
     const named = params !== undefined && !Array.isArray(params);
-    const base = (params ?? (named ? {} : [])) as BindParams;
+    const base: BindParams = params ?? [];
     // One placeholder per extra value, in the query's own style: `?`, `:name` or `$n`.
     const slot = (name: string, index: number): string => (pg ? `$${index}` : named ? `:${name}` : '?');
     const withValues = (extra: Array<[string, unknown]>): BindParams =>
@@ -295,7 +295,8 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
         pageSql = `SELECT * FROM (${sql}) AS litescribe_page WHERE ${quoted} > ${slot('litescribe_after', n + 1)} ORDER BY ${quoted} LIMIT ${slot('litescribe_limit', n + 2)}`;
         pageParams = withValues([['litescribe_after', after], ['litescribe_limit', pageSize]]);
       }
-      const rows = await this.all<T>(pageSql, pageParams, options?.rowMode === undefined && options?.signal === undefined ? undefined : { ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.rowMode === undefined ? {} : { rowMode: options.rowMode }) });
+      // all() takes `signal` and `rowMode` from the same options; it ignores the paging fields.
+      const rows = await this.all<T>(pageSql, pageParams, options);
       yield* rows;
       if (rows.length < pageSize) return;
       offset += rows.length;
