@@ -1,14 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, expect, test } from 'vitest';
 // @ts-expect-error the example is plain JavaScript
 import { buildApp } from '../app.mjs';
+import { spawnGateway } from '../spawn-server.mjs';
 
-const SERVER = fileURLToPath(new URL('../server.mjs', import.meta.url));
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -47,17 +45,8 @@ test('messages are acknowledged after commit and read back; every request leaves
 
 test('SIGTERM under load loses no acknowledged request: every 201 is in the file, with its audit row, and nothing extra', async () => {
   const path = tempDb();
-  const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: '0', DB: path }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const server = await spawnGateway({ DB: path });
+  const { url } = server;
   const sent = new Set<string>();
   const acked: string[] = [];
   let stop = false;
@@ -76,7 +65,7 @@ test('SIGTERM under load loses no acknowledged request: every 201 is in the file
   });
   await new Promise((resolve) => setTimeout(resolve, 800));
   const ackedAtSignal = acked.length;
-  child.kill('SIGTERM');
+  const exited = server.stop();
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   stop = true;
   await Promise.all(loops);

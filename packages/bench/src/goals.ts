@@ -114,12 +114,7 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
       const inline = at('inline');
       if (!ls || !inline) continue;
       const want = sync === 'normal' ? 1.3 : 3;
-      const ratio = ls.requestsPerSec / inline.requestsPerSec;
-      goals.push({
-        goal: `gateway POST req/s through litescribe ≥ ${want}x better-sqlite3 inline, synchronous ${sync}, ${connections} connections`,
-        measured: `${ratio.toFixed(2)}x (${Math.round(ls.requestsPerSec)} vs ${Math.round(inline.requestsPerSec)})`,
-        met: ratio >= want,
-      });
+      goals.push(ratioGoal(`gateway POST req/s through litescribe ≥ ${want}x better-sqlite3 inline, synchronous ${sync}, ${connections} connections`, ls.requestsPerSec, inline.requestsPerSec, want, 'req/s'));
     }
   }
   const lsHealth = r.gateway.filter((g) => g.mode === 'litescribe');
@@ -142,22 +137,18 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
   const pool = pgRow('pg.Pool');
   const callers64 = pgRow('litescribe on PostgreSQL, awaiting callers');
   if (pool && callers64) {
-    const ratio = callers64.opsPerSec / pool.opsPerSec;
-    goals.push({
-      goal: 'PostgreSQL, 64 awaiting callers: litescribe ≥ 4x a pg.Pool (10 connections) committing each write',
-      measured: `${ratio.toFixed(1)}x (${Math.round(callers64.opsPerSec)} vs ${Math.round(pool.opsPerSec)} ops/s)`,
-      met: ratio >= 4,
-    });
+    goals.push(ratioGoal('PostgreSQL, 64 awaiting callers: litescribe ≥ 4x a pg.Pool (10 connections) committing each write', callers64.opsPerSec, pool.opsPerSec, 4, 'ops/s'));
   }
   const batchedPg = pgRow('litescribe on PostgreSQL, fire-and-forget, maxBatchOps 512');
   const perWritePg = pgRow('litescribe on PostgreSQL, fire-and-forget, maxBatchOps 1');
   if (batchedPg && perWritePg) {
-    const ratio = batchedPg.opsPerSec / perWritePg.opsPerSec;
-    goals.push({
-      goal: 'PostgreSQL: batched ≥ 10x per-write commits through the queue',
-      measured: `${ratio.toFixed(1)}x (${Math.round(batchedPg.opsPerSec)} vs ${Math.round(perWritePg.opsPerSec)} ops/s)`,
-      met: ratio >= 10,
-    });
+    goals.push(ratioGoal('PostgreSQL: batched ≥ 10x per-write commits through the queue', batchedPg.opsPerSec, perWritePg.opsPerSec, 10, 'ops/s'));
   }
   return goals;
+}
+
+/** A goal "`a` at least `want` times `b`", measured as the ratio and both rates. */
+function ratioGoal(goal: string, a: number, b: number, want: number, unit: string): GoalResult {
+  const ratio = a / b;
+  return { goal, measured: `${ratio.toFixed(2)}x (${Math.round(a)} vs ${Math.round(b)} ${unit})`, met: ratio >= want };
 }

@@ -1,40 +1,12 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { spawnGateway } from '@litescribe/example-gateway/spawn-server';
 import type { BenchContext } from '../bench-context.js';
 import type { GatewayResult } from '../results.js';
 
-const SERVER = fileURLToPath(new URL('../../../../examples/gateway/server.mjs', import.meta.url));
 // About 200 bytes of message, as elsewhere in the bench.
 const BODY = JSON.stringify({ sessionId: 'bench', role: 'user', content: `${'a message of a chat session, persisted by the gateway before it answers; '.repeat(2)}end` });
 const MODES = ['litescribe', 'inline', 'sqlite3'] as const;
-
-interface Server {
-  readonly url: string;
-  stop(): Promise<number | null>;
-}
-
-async function startServer(mode: string, sync: string, db: string): Promise<Server> {
-  const child = spawn(process.execPath, [SERVER], { env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DB: db, MODE: mode, SYNC: sync }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((code) => reject(new Error(`gateway server (${mode}) exited before listening: ${code}`)));
-  });
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
 
 /**
  * `--only gateway`: the example gateway (examples/gateway) in a child process, loaded over loopback
@@ -55,7 +27,7 @@ export async function gateway(ctx: BenchContext): Promise<GatewayResult[]> {
         for (let attempt = 0; attempt < ctx.tries; attempt++) {
           ctx.progress(`gateway: ${mode}, synchronous ${sync}, ${connections} connections${ctx.tries > 1 ? ` (try ${attempt + 1})` : ''}`);
           const db = ctx.freshFile();
-          const server = await startServer(mode, sync, db);
+          const server = await spawnGateway({ DB: db, MODE: mode, SYNC: sync });
           let post: autocannon.Result;
           let health: autocannon.Result;
           try {

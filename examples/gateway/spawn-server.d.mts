@@ -1,0 +1,8 @@
+/** A gateway server.mjs running in a child process. */
+export interface SpawnedGateway {
+  readonly url: string;
+  readonly exited: Promise<number | null>;
+  /** SIGTERM, then its exit code. */
+  stop(): Promise<number | null>;
+}
+export function spawnGateway(env: Record<string, string>): Promise<SpawnedGateway>;
