@@ -78,7 +78,8 @@ describe('PostgreSQL: failures', () => {
           }
         }
       });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Restart once writes are being acknowledged: wait for them, not for a fixed time.
+      for (const until = Date.now() + 20_000; acked.length < 100 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 50));
       const ackedBefore = acked.length;
       await cluster.restart('fast');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
