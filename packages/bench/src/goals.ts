@@ -1,3 +1,4 @@
+import { DEFAULT_OPTIONS } from '@litescribe/core';
 import type { BenchResults, GoalResult, ScenarioResult } from './results.js';
 
 const MiB = 1024 * 1024;
@@ -7,10 +8,10 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
   const goals: GoalResult[] = [];
   const strategy = (sync: string, name: string) => r.strategies.find((s) => s.synchronous === sync && s.name === name);
   for (const sync of ['normal', 'full'] as const) {
-    const batched = strategy(sync, 'litescribe batched, maxBatchOps 512');
+    const batched = strategy(sync, `litescribe batched, maxBatchOps ${DEFAULT_OPTIONS.maxBatchOps}`);
     const perWrite = strategy(sync, 'litescribe, maxBatchOps 1 (per-write commits)');
     // The default batch size, and the largest: the raw limit commits 1000 rows a transaction.
-    for (const size of [512, 4096]) {
+    for (const size of [DEFAULT_OPTIONS.maxBatchOps, 4096]) {
       const row = strategy(sync, `litescribe batched, maxBatchOps ${size}`);
       if (row?.ratioToLimit !== undefined) {
         goals.push({ goal: `batched (maxBatchOps ${size}) ≥ 0.8x raw limit, synchronous ${sync}`, measured: `${row.ratioToLimit.toFixed(2)}x`, met: row.ratioToLimit >= 0.8 });

@@ -1,7 +1,9 @@
-import type { CheckpointMode, CheckpointReport, OpMessage, WriterReply } from '@litescribe/writer-worker';
+import type { CheckpointMode, CheckpointReport, ErrorData, OpMessage, WriterReply } from '@litescribe/writer-worker';
 import { toBatchTask } from './batch-task.js';
 import { QueueClosedError, QueueFullError, WorkerExitedError, errorFromData } from './errors.js';
 import { CheckpointTimer } from './checkpoint-timer.js';
+import { SettlePacer } from './settle-pacer.js';
+import type { SettleJob } from './settle-pacer.js';
 import { batchChannel } from './diagnostics.js';
 import type { BatchDiagnostics } from './diagnostics.js';
 import { OpFifo } from './op-fifo.js';
@@ -47,7 +49,7 @@ export class BatchScheduler {
   readonly #waiting = new OpFifo<PendingOp>();
   readonly #queued = new OpFifo<PendingOp>();
   #waitingCount = 0;
-  /** Queued plus in-flight operations: what `maxQueue` bounds. */
+  /** Queued, in-flight and not yet settled operations: what `maxQueue` bounds. */
   #depth = 0;
   /** Batches with the writer, oldest first (it answers them in order). */
   readonly #inFlight: PendingOp[][] = [];
@@ -64,6 +66,8 @@ export class BatchScheduler {
   readonly #checkpoints: CheckpointTimer | null;
   readonly #checkpointRequests: CheckpointRequest[] = [];
   readonly #waiters = new SettleWaiters();
+  /** Answered batches whose promises settle a turn's budget at a time. */
+  readonly #pacer = new SettlePacer((count) => this.#afterSettling(count));
 
   constructor(thread: TaskRunner, opts: ResolvedOptions, stats: StatsRecorder, hooks: SchedulerHooks, periodicCheckpoints = true) {
     this.#thread = thread;
@@ -197,6 +201,7 @@ export class BatchScheduler {
   abortAll(reason: unknown): void {
     this.#stopped = true;
     this.#aborted = true;
+    this.#pacer.settleAll(); // committed or failed already: their outcomes are known
     for (const op of [...this.#waiting.drain(), ...this.#queued.drain()]) {
       if (op.state === OpState.Waiting || op.state === OpState.Queued) this.#settle(op, false, reason);
     }
@@ -223,13 +228,13 @@ export class BatchScheduler {
       const request = this.#checkpointRequests.shift();
       if (request !== undefined) {
         this.#sendCheckpoint(request);
-      } else if (this.#checkpoints?.due === true) {
+      } else if (this.#checkpoints?.due(this.#queued.length > this.#opts.maxBatchOps) === true) {
         this.#sendCheckpoint(null);
       } else if (!this.#sendBatch()) {
         break;
       }
     }
-    if (this.#tasksInFlight === 0) this.#waiters.settleIdle();
+    if (this.#isIdle()) this.#waiters.settleIdle();
   }
 
   #sendBatch(): boolean {
@@ -255,50 +260,69 @@ export class BatchScheduler {
     this.#tasksInFlight += 1;
     this.#inFlight.push(ops);
     const sentAt = performance.now();
+    const epoch = this.#checkpoints?.epoch ?? 0;
     this.#thread.run(toBatchTask(ops.map((op) => op.msg), bytes, this.#opts.safeIntegers)).then(
-      (reply) => this.#onBatchReply(ops, reply, sentAt, bytes),
-      (err: unknown) => this.#onBatchReply(ops, null, sentAt, bytes, err),
+      (reply) => this.#onBatchReply(ops, reply, sentAt, bytes, epoch),
+      (err: unknown) => this.#onBatchReply(ops, null, sentAt, bytes, epoch, err),
     );
     return true;
   }
 
-  #onBatchReply(ops: PendingOp[], reply: WriterReply | null, sentAt: number, bytes: number, lostWith?: unknown): void {
+  #onBatchReply(ops: PendingOp[], reply: WriterReply | null, sentAt: number, bytes: number, epoch: number, lostWith?: unknown): void {
     if (this.#aborted) return;
     if (batchChannel.hasSubscribers) this.#publishBatch(ops, reply, sentAt, bytes);
     this.#tasksInFlight -= 1;
     this.#inFlight.splice(this.#inFlight.indexOf(ops), 1);
-    this.#depth -= ops.length;
     let failure: unknown = lostWith;
     if (reply?.kind === 'batch-done') {
       this.#stats.busyRetries += reply.busyRetries;
       this.#stats.lockWaitMs += reply.lockWaitMs;
       this.#stats.walBytes = reply.walBytes;
       if (reply.committed) this.#stats.recordTransaction(reply.transactionOps);
-      this.#checkpoints?.noteBatch(reply.committed, reply.walBytes);
+      this.#checkpoints?.noteBatch(reply.committed, reply.walBytes, epoch);
     } else if (reply?.kind === 'failed') {
       failure = errorFromData(reply.error);
     } else if (reply !== null) {
       failure = new Error(`writer answered a batch with ${reply.kind}`);
     }
     if (failure instanceof WorkerExitedError) this.#noteCrash(failure);
-    this.#admitWaiting();
     // Queue the next batch before settling this one, so the writer has work while promises resolve.
     this.#pump();
     const now = performance.now();
     this.#stats.rotateWindow(now);
     for (const op of ops) this.#stats.recordLatency(now - op.enqueuedAt);
-    if (reply?.kind === 'batch-done') {
-      // Errors and non-run values first (sparse), then every remaining op is a committed run.
-      for (const [i, error] of reply.errors) this.#settle(ops[i]!, false, errorFromData(error));
-      for (const [i, value] of reply.values) this.#settle(ops[i]!, true, value);
-      const { changes, rowids } = reply;
-      for (let i = 0; i < ops.length; i++) {
-        if (ops[i]!.state === OpState.Sent) this.#settle(ops[i]!, true, { changes: changes[i]!, lastInsertRowid: rowids[i]! });
-      }
-    } else {
-      for (const op of ops) this.#settle(op, false, failure);
+    this.#pacer.add(this.#settleJob(ops, reply, failure));
+  }
+
+  /** How each op of an answered batch settles. */
+  #settleJob(ops: PendingOp[], reply: WriterReply | null, failure: unknown): SettleJob {
+    if (reply?.kind !== 'batch-done') return { ops, next: 0, settle: (i) => this.#settle(ops[i]!, false, failure) };
+    // Errors and non-run values are sparse; every other op is a committed run.
+    let sparse: Map<number, { readonly value: unknown } | { readonly error: ErrorData }> | null = null;
+    if (reply.errors.length > 0 || reply.values.length > 0) {
+      sparse = new Map();
+      for (const [i, error] of reply.errors) sparse.set(i, { error });
+      for (const [i, value] of reply.values) sparse.set(i, { value });
     }
+    const { changes, rowids } = reply;
+    return {
+      ops,
+      next: 0,
+      settle: (i) => {
+        const special = sparse?.get(i);
+        if (special === undefined) this.#settle(ops[i]!, true, { changes: changes[i]!, lastInsertRowid: rowids[i]! });
+        else if ('error' in special) this.#settle(ops[i]!, false, errorFromData(special.error));
+        else this.#settle(ops[i]!, true, special.value);
+      },
+    };
+  }
+
+  /** A slice of answered ops has settled: room in the queue, flushes, idleness. */
+  #afterSettling(count: number): void {
+    this.#depth -= count;
+    this.#admitWaiting();
     this.#checkFlush();
+    if (this.#isIdle()) this.#waiters.settleIdle();
   }
 
   #publishBatch(ops: readonly PendingOp[], reply: WriterReply | null, sentAt: number, bytes: number): void {
@@ -396,6 +420,8 @@ export class BatchScheduler {
 
   /** Sequence number of the oldest operation not yet settled, or Infinity. */
   #oldestUnsettled(): number {
+    const settling = this.#pacer.oldestSeq();
+    if (settling !== Number.POSITIVE_INFINITY) return settling;
     for (const batch of this.#inFlight) for (const op of batch) if (op.state === OpState.Sent) return op.seq;
     for (const fifo of [this.#queued, this.#waiting]) {
       for (let op = fifo.peek(); op !== undefined; op = fifo.peek()) {
@@ -411,6 +437,6 @@ export class BatchScheduler {
   }
 
   #isIdle(): boolean {
-    return this.#tasksInFlight === 0 && this.#checkpointRequests.length === 0 && this.#oldestUnsettled() === Number.POSITIVE_INFINITY;
+    return this.#tasksInFlight === 0 && this.#checkpointRequests.length === 0 && !this.#pacer.pending && this.#oldestUnsettled() === Number.POSITIVE_INFINITY;
   }
 }

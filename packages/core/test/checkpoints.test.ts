@@ -87,3 +87,42 @@ test('close() ends with a TRUNCATE checkpoint: the WAL is empty afterwards', asy
   expect(reports.at(-1)).toMatchObject({ mode: 'truncate', reason: 'close', busy: false, walBytesAfter: 0 });
   expect(existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0).toBe(0);
 });
+
+test('while a burst is queued, periodic checkpoints wait until the WAL passes half the soft limit', async () => {
+  const { q } = await openTestQueue({ walTargetBytes: 256 * 1024, walSoftLimitBytes: 4 * 1024 * 1024, checkpointEveryCommits: 10, maxBatchOps: 20 });
+  const reports: CheckpointReport[] = [];
+  q.on('checkpoint', (r) => reports.push(r));
+  const big = 'w'.repeat(1_000);
+  // 4,000 rows issued at once: 200 commits of 20 (~100 KiB of WAL each), the rest of the burst
+  // queued behind each. Without a queue behind them, they would checkpoint every 5 commits once
+  // past 256 KiB (at 300–500 KiB); in the burst, not before 2 MiB.
+  await Promise.all(Array.from({ length: 4_000 }, (_, i) => q.run(INSERT, ['s', `${big}${i}`])));
+  const duringBurst = reports.length;
+  expect(q.stats().transactions).toBeGreaterThanOrEqual(190);
+  expect(duringBurst).toBeGreaterThan(0); // the WAL stays bounded in a burst too
+  for (const r of reports) expect(r.walBytesBefore).toBeGreaterThan(2 * 1024 * 1024);
+});
+
+test('a burst that ends short of half the soft limit checkpoints as soon as it has drained', async () => {
+  const { q } = await openTestQueue({ walTargetBytes: 256 * 1024, walSoftLimitBytes: 4 * 1024 * 1024, checkpointEveryCommits: 50, maxBatchOps: 20 });
+  const reports: CheckpointReport[] = [];
+  q.on('checkpoint', (r) => reports.push(r));
+  const big = 'w'.repeat(1_000);
+  // 8 commits of ~100 KiB: past the target, short of 2 MiB, far from 50 commits.
+  await Promise.all(Array.from({ length: 160 }, (_, i) => q.run(INSERT, ['s', `${big}${i}`])));
+  await q.checkpoint('passive'); // a barrier: a periodic checkpoint sent before it has reported
+  const periodic = reports.filter((r) => r.reason === 'interval');
+  expect(periodic.map((r) => r.mode)).toEqual(['passive', 'truncate']);
+  expect(periodic[0]!.walBytesBefore).toBeGreaterThan(256 * 1024);
+});
+
+test('over walTargetBytes, writes that do not queue up checkpoint ten times as often as checkpointEveryCommits', async () => {
+  const { q } = await openTestQueue({ walTargetBytes: 16 * 1024, checkpointEveryCommits: 50 });
+  const reports: CheckpointReport[] = [];
+  q.on('checkpoint', (r) => reports.push(r));
+  const big = 'w'.repeat(3_000);
+  // 40 commits one after another: without the faster rule none would be due (50 commits).
+  for (let i = 0; i < 40; i++) await q.run(INSERT, ['s', `${big}${i}`]);
+  await q.checkpoint('passive');
+  expect(reports.filter((r) => r.reason === 'interval').length).toBeGreaterThanOrEqual(4);
+});

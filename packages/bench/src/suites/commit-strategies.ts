@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import sqlite3 from 'sqlite3';
-import { openWriteQueue } from '@litescribe/core';
+import { DEFAULT_OPTIONS, openWriteQueue } from '@litescribe/core';
 import type { BenchContext } from '../bench-context.js';
 import { bestOf } from '../measure/best-of.js';
 import { drivePaced, driveOpenLoop, driveSync } from '../measure/drivers.js';
@@ -56,7 +56,8 @@ export async function commitStrategies(ctx: BenchContext): Promise<StrategyResul
       return d;
     })));
 
-    for (const maxBatchOps of [1, 64, 512, 4096]) {
+    // 512 was the default until 2048 measured better (see DEFAULT_OPTIONS.maxBatchOps).
+    for (const maxBatchOps of [1, 64, 512, DEFAULT_OPTIONS.maxBatchOps, 4096]) {
       const n = maxBatchOps === 1 ? perWrite : bulk;
       ctx.progress(`commit strategies (${sync}): litescribe maxBatchOps ${maxBatchOps}`);
       const d = await bestOf(ctx.tries, async () => {
@@ -73,7 +74,7 @@ export async function commitStrategies(ctx: BenchContext): Promise<StrategyResul
   }
 
   // The responsiveness goal: batched litescribe paced at half of its measured peak.
-  const peak = results.find((r) => r.synchronous === 'normal' && r.name === 'litescribe batched, maxBatchOps 512')!;
+  const peak = results.find((r) => r.synchronous === 'normal' && r.name === `litescribe batched, maxBatchOps ${DEFAULT_OPTIONS.maxBatchOps}`)!;
   const rate = Math.round(peak.opsPerSec / 2);
   ctx.progress(`commit strategies (normal): litescribe batched at half of peak (${rate} ops/s)`);
   const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
