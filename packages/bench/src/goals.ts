@@ -108,6 +108,14 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
       met: manyRow.issueMs <= 16 && manyRow.loopDelay.max < 16,
     });
   }
+  const settling = r.shapes.find((s) => s.busiestTurnOps !== undefined);
+  if (settling?.busiestTurnOps !== undefined) {
+    goals.push({
+      goal: "4,096-op batches whose callers work 50 µs after each write: no turn of the caller's loop runs more than a frame's worth (≤ 320 continuations), loop delay max < 16 ms",
+      measured: `busiest turn ${settling.busiestTurnOps} continuations, loop max ${settling.loopDelay.max.toFixed(1)} ms`,
+      met: settling.busiestTurnOps <= 320 && settling.loopDelay.max < 16,
+    });
+  }
   for (const connections of [...new Set(r.gateway.map((g) => g.connections))]) {
     for (const sync of ['normal', 'full'] as const) {
       const at = (mode: string) => r.gateway.find((g) => g.connections === connections && g.synchronous === sync && g.mode === mode);

@@ -16,6 +16,8 @@ export interface StrategyResult {
   readonly note?: string;
   /** For a burst: how long issuing it took the caller's thread in one turn, in ms. */
   readonly issueMs?: number;
+  /** Settling rows: the most continuations one turn of the caller's event loop ran. */
+  readonly busiestTurnOps?: number;
 }
 
 /** One process of the multi-process scenario. */

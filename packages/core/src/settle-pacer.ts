@@ -11,7 +11,7 @@ export interface SettleJob {
 
 /** What one turn of the caller's event loop may spend on settled promises and what they run. */
 const TURN_BUDGET_MS = 8;
-const INITIAL_PER_TURN = 512;
+const INITIAL_PER_TURN = 128;
 const MIN_PER_TURN = 64;
 const MAX_PER_TURN = 16_384;
 /** Fewer ops in a turn than this say too little about their cost to adjust the budget by. */

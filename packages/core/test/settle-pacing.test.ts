@@ -36,7 +36,7 @@ test('a large batch settles across turns of the event loop: the code after each 
   mostInATurn = Math.max(mostInATurn, inThisTurn); // the turn still open counts too
   expect(q.stats().transactions).toBe(1);
   expect(results.map((r) => r.changes)).toEqual(Array(4096).fill(1));
-  // Settled all at once, one turn would have run all 4,096 (200 ms). The pacer starts at 512 a
+  // Settled all at once, one turn would have run all 4,096 (200 ms). The pacer starts at 128 a
   // turn and shrinks to what fits in its budget; a ticker's turn can straddle two of the pacer's.
   expect(mostInATurn).toBeLessThanOrEqual(1024);
   expect(turns).toBeGreaterThan(4);

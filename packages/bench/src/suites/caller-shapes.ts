@@ -101,6 +101,7 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
     });
     shapes.push({ ...row(`burst of ${nBurst} rows, ${how}`, burst, `issuing took ${burst.issueMs.toFixed(1)} ms of the caller's turn; latency = time to durable`), issueMs: burst.issueMs });
   }
+  shapes.push(await settlingAcrossTurns(ctx));
   const bareEchoP50Ms = echo.latency.p50;
   return { shapes, roundTrip: { bareEchoP50Ms, queueP50Ms: seqRow.latency.p50, ratio: seqRow.latency.p50 / bareEchoP50Ms } };
 }
@@ -123,4 +124,56 @@ async function bareEcho(n: number): Promise<Driven> {
   const seconds = (performance.now() - started) / 1000;
   await worker.terminate();
   return { ops: n, seconds, latency: latency.summary(), loopDelay: { p99: 0, max: 0 } };
+}
+
+/**
+ * Settling a large batch: 4,096-op batches (issued 4,096 at a time, so each is one transaction)
+ * whose callers each do 50 µs of work after their write. Settled all in one turn, one batch would
+ * hold the caller's loop for ~200 ms; the row's note says how many continuations the busiest turn
+ * ran, and its loop delay max is the longest turn.
+ */
+async function settlingAcrossTurns(ctx: BenchContext): Promise<StrategyResult> {
+  const batch = 4096;
+  const rounds = ctx.smoke ? 1 : 5;
+  ctx.progress(`caller shapes: ${rounds} batches of ${batch}, 50 µs of the caller's work after each write`);
+  const queue = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, maxBatchOps: batch });
+  const latency = new LatencyRecorder();
+  let inTurn = 0;
+  let busiest = 0;
+  let running = true;
+  const tick = (): void => {
+    busiest = Math.max(busiest, inTurn);
+    inTurn = 0;
+    if (running) setImmediate(tick);
+  };
+  const t0 = performance.now();
+  const { loopDelay } = await withLoopDelay(async () => {
+    setImmediate(tick);
+    for (let r = 0; r < rounds; r++) {
+      await Promise.all(
+        Array.from({ length: batch }, (_, i) => {
+          const issued = performance.now();
+          return queue.run(INSERT_SQL, pooledParams(i)).then(() => {
+            latency.recordMs(performance.now() - issued);
+            inTurn += 1;
+            const until = performance.now() + 0.05;
+            while (performance.now() < until);
+          });
+        }),
+      );
+    }
+    running = false;
+    busiest = Math.max(busiest, inTurn);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const transactions = queue.stats().transactions;
+  await queue.close();
+  return {
+    ...row(
+      `${batch}-op batches, 50 µs of work after each write`,
+      { ops: rounds * batch, seconds, latency: latency.summary(), loopDelay },
+      `the busiest turn ran ${busiest} of a batch's ${batch} continuations (${transactions} transactions)`,
+    ),
+    busiestTurnOps: busiest,
+  };
 }
