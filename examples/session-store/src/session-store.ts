@@ -231,21 +231,20 @@ export class SessionStore {
     const limit = options.limit ?? 20;
     const offset = options.offset ?? 0;
     const filters = searchFilters(options);
-    const cjk = containsCjk(query);
     let hits: Row[] = [];
-    if (!cjk) {
+    if (!containsCjk(query)) {
       const match = sanitizeFts5Query(query);
       if (match !== '') hits = await this.#ftsSearch('messages_fts', match, filters, limit, offset);
     } else {
       // unicode61 keeps a run of CJK text as one token, so words inside it are not found: the
-      // trigram index finds substrings of 3+ characters, and LIKE (below) any length.
+      // trigram index finds substrings of 3+ characters, and LIKE any length. Both are merged
+      // (trigram hits first, no duplicates) before the page is cut, so pages neither repeat nor skip.
       const trigram = trigramQuery(query);
-      if (trigram.shortest >= 3) hits = await this.#ftsSearch('messages_fts_trigram', trigram.match, filters, limit, offset);
-    }
-    if (cjk) {
+      const upTo = offset + limit;
+      if (trigram.shortest >= 3) hits = await this.#ftsSearch('messages_fts_trigram', trigram.match, filters, upTo, 0);
       const seen = new Set(hits.map((h) => h.id));
-      for (const h of await this.#likeSearch(query.trim(), filters, limit, offset)) if (!seen.has(h.id)) hits.push(h);
-      hits = hits.slice(0, limit);
+      for (const h of await this.#likeSearch(query.trim(), filters, upTo, 0)) if (!seen.has(h.id)) hits.push(h);
+      hits = hits.slice(offset, upTo);
     }
     return Promise.all(hits.map(async (h) => ({ ...toHit(h), context: await this.#context(h.session_id as string, h.id as number) })));
   }

@@ -85,3 +85,20 @@ test('vacuum runs on a thread of its own: the caller keeps its event loop while 
   expect(after.free).toBe(0);
   expect(after.pages).toBeLessThan(before.pages - 100);
 });
+
+test('CJK search pages consistently: the pages joined are the full list, for LIKE-only and trigram-plus-LIKE queries', async () => {
+  await store.createSession({ id: 's', source: 'cli' });
+  // Five messages the trigram index finds (3+ characters) and five only LIKE finds ("记忆" is 2).
+  for (let i = 0; i < 5; i++) await store.appendMessage('s', { role: 'user', content: `第${i}条：记忆断裂问题` });
+  for (let i = 0; i < 5; i++) await store.appendMessage('s', { role: 'user', content: `第${i}条：记忆很好` });
+  const all = await store.searchMessages('记忆', { limit: 50 });
+  expect(all).toHaveLength(10);
+  const paged: number[] = [];
+  for (let offset = 0; offset < 10; offset += 3) paged.push(...(await store.searchMessages('记忆', { limit: 3, offset })).map((h) => h.id));
+  expect(paged).toEqual(all.map((h) => h.id));
+  const phrase = await store.searchMessages('记忆断裂', { limit: 50 });
+  const phrasePaged: number[] = [];
+  for (let offset = 0; offset < 5; offset += 2) phrasePaged.push(...(await store.searchMessages('记忆断裂', { limit: 2, offset })).map((h) => h.id));
+  expect(phrasePaged).toEqual(phrase.map((h) => h.id));
+  expect(phrase).toHaveLength(5);
+});
