@@ -8,6 +8,7 @@ import type { CheckpointDiagnostics, RetryDiagnostics } from './diagnostics.js';
 import { InvalidOptionError, InvalidParamsError, NotSupportedError, QueueClosedError, UnknownProcedureError, describeValue } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { checkParams } from './params-check.js';
+import type { ParamsLabel } from './params-check.js';
 import type { QueueStats, StatsRecorder } from './queue-stats.js';
 import type { ReaderPool } from './reader-pool.js';
 import { checkPostgresSql, checkStatementSql } from './sql-check.js';
@@ -162,7 +163,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
         }
         const { sql, params } = s as Statement;
         this.#checkSql(sql, `statements[${i}].sql`);
-        bytes += sql.length + this.#checkParams(params, `statements[${i}].params`);
+        bytes += sql.length + this.#checkParams(params, () => `statements[${i}].params`);
         return { sql, params: copyParams(params) };
       });
       return this.#scheduler.enqueue({ kind: 'batch', statements: copies }, bytes, signalOf(options)) as Promise<RunResult[]>;
@@ -198,13 +199,18 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   async #prepareMany(sql: string, rows: readonly BindParams[], op: DeferredOp): Promise<void> {
     const slices: Uint8Array[] = [];
     let bytes = sql.length;
+    let row = 0;
+    const label = (): string => `rows[${row}]`; // built only for an error message
     for (let at = 0; at < rows.length; at += MANY_SLICE_ROWS) {
       // The first slice now (a small call is ready in this tick); the others a turn each.
       if (at > 0) await yieldTurn();
       if (op.settled()) return; // cancelled, or the queue was destroyed
       const slice = rows.slice(at, at + MANY_SLICE_ROWS);
       try {
-        for (let i = 0; i < slice.length; i++) bytes += this.#checkParams(slice[i], `rows[${at + i}]`);
+        for (let i = 0; i < slice.length; i++) {
+          row = at + i;
+          bytes += this.#checkParams(slice[i], label);
+        }
         slices.push(serialize(slice));
       } catch (err) {
         op.fail(err instanceof InvalidParamsError ? err : new InvalidParamsError(`\`rows\` from ${at} on cannot be sent to the writer thread: ${(err as Error).message}`));
@@ -413,9 +419,9 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   }
 
   /** Bindable parameters (positional only on PostgreSQL); returns their estimated size. */
-  #checkParams(params: BindParams | undefined, where?: string): number {
+  #checkParams(params: BindParams | undefined, where: ParamsLabel = 'params'): number {
     if (this.#opts.url !== null && params !== undefined && !Array.isArray(params)) {
-      throw new InvalidParamsError(`Expected \`${where ?? 'params'}\` to be an array: PostgreSQL takes positional parameters ($1, $2, …), got ${describeValue(params)}`);
+      throw new InvalidParamsError(`Expected \`${typeof where === 'string' ? where : where()}\` to be an array: PostgreSQL takes positional parameters ($1, $2, …), got ${describeValue(params)}`);
     }
     return checkParams(params, where);
   }
