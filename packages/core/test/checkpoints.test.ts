@@ -100,7 +100,11 @@ test('while a burst is queued, periodic checkpoints wait until the WAL passes ha
   const duringBurst = reports.length;
   expect(q.stats().transactions).toBeGreaterThanOrEqual(190);
   expect(duringBurst).toBeGreaterThan(0); // the WAL stays bounded in a burst too
-  for (const r of reports) expect(r.walBytesBefore).toBeGreaterThan(2 * 1024 * 1024);
+  // The last checkpoint may be the one sent as the burst drained (the last batch queued alone),
+  // under the ordinary rule; every one before it waited for 2 MiB.
+  const passes = reports.filter((r) => r.mode === 'passive');
+  expect(passes.length).toBeGreaterThan(1);
+  for (const r of passes.slice(0, -1)) expect(r.walBytesBefore).toBeGreaterThan(2 * 1024 * 1024);
 });
 
 test('a burst that ends short of half the soft limit checkpoints as soon as it has drained', async () => {
