@@ -3,7 +3,8 @@ import { InvalidParamsError, describeValue } from './errors.js';
 /** Where a value sits, for an error message: a string, or a function that builds it only if needed. */
 export type ParamsLabel = string | (() => string);
 
-const labelOf = (where: ParamsLabel): string => (typeof where === 'string' ? where : where());
+/** The label's text. */
+export const labelOf = (where: ParamsLabel): string => (typeof where === 'string' ? where : where());
 
 /**
  * Checks statement parameters on the caller's thread, so a value SQLite cannot bind fails the one

@@ -7,7 +7,7 @@ import { checkpointChannel, retryChannel } from './diagnostics.js';
 import type { CheckpointDiagnostics, RetryDiagnostics } from './diagnostics.js';
 import { InvalidOptionError, InvalidParamsError, NotSupportedError, QueueClosedError, UnknownProcedureError, describeValue } from './errors.js';
 import type { ResolvedOptions } from './options.js';
-import { checkParams } from './params-check.js';
+import { checkParams, labelOf } from './params-check.js';
 import type { ParamsLabel } from './params-check.js';
 import type { QueueStats, StatsRecorder } from './queue-stats.js';
 import type { ReaderPool } from './reader-pool.js';
@@ -421,7 +421,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   /** Bindable parameters (positional only on PostgreSQL); returns their estimated size. */
   #checkParams(params: BindParams | undefined, where: ParamsLabel = 'params'): number {
     if (this.#opts.url !== null && params !== undefined && !Array.isArray(params)) {
-      throw new InvalidParamsError(`Expected \`${typeof where === 'string' ? where : where()}\` to be an array: PostgreSQL takes positional parameters ($1, $2, …), got ${describeValue(params)}`);
+      throw new InvalidParamsError(`Expected \`${labelOf(where)}\` to be an array: PostgreSQL takes positional parameters ($1, $2, …), got ${describeValue(params)}`);
     }
     return checkParams(params, where);
   }
