@@ -2,7 +2,7 @@
 // run by the writer thread inside the batch transaction and its own SAVEPOINT: all of a
 // procedure's statements commit together or not at all.
 import type { Database, Statement } from 'better-sqlite3';
-import { FTS_COLUMNS, FTS_SQL, INDEXES_SQL, SCHEMA_VERSION, TABLES_SQL, parseSchemaColumns } from './schema.js';
+import { FTS_COLUMNS, FTS_COLUMNS_SINCE, FTS_SQL, INDEXES_SQL, SCHEMA_VERSION, TABLES_SQL, parseSchemaColumns } from './schema.js';
 import { sanitizeTitle } from './text.js';
 import type { NewMessage, NewSession, TokenCounts } from './types.js';
 
@@ -49,7 +49,7 @@ export function migrate(db: Database): { from: number | null; to: number } {
   const from = row?.version ?? null;
   const ftsColumns = (db.pragma('table_info(messages_fts)') as Array<{ name: string }>).map((c) => c.name);
   const ftsCurrent = ftsColumns.join(',') === FTS_COLUMNS.join(',');
-  if (!ftsCurrent || (from !== null && from < 11)) {
+  if (!ftsCurrent || (from !== null && from < FTS_COLUMNS_SINCE)) {
     for (const trigger of ['messages_fts_insert', 'messages_fts_delete', 'messages_fts_update']) db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
     db.exec('DROP TABLE IF EXISTS messages_fts; DROP TABLE IF EXISTS messages_fts_trigram;');
     db.exec(FTS_SQL);

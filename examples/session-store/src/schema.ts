@@ -1,6 +1,9 @@
 /** The schema version this store writes; older files are migrated when a store opens them. */
 export const SCHEMA_VERSION = 11;
 
+/** The version whose full-text indexes cover `FTS_COLUMNS`; older files have theirs rebuilt. */
+export const FTS_COLUMNS_SINCE = 11;
+
 /**
  * The tables, as they should be. Every column declared here is added to an older file that lacks
  * it (`parseSchemaColumns` + the `migrate` procedure), whatever its recorded version says.

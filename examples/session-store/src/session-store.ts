@@ -129,33 +129,37 @@ export class SessionStore {
    * `title #3`, …) when there are any, else the session with exactly that title, else null.
    */
   async resolveSessionByTitle(title: string): Promise<string | null> {
-    const numbered = await this.#numberedVariants(title);
+    const { exact, numbered } = await this.#lineage(title);
     if (numbered.length > 0) return numbered.sort((a, b) => b.startedAt - a.startedAt || b.n - a.n)[0]!.id;
-    const exact = await this.queue.get<{ id: string }>('SELECT id FROM sessions WHERE title = ?', [title]);
-    return exact?.id ?? null;
+    return exact;
   }
 
   /** The title for the next continuation of `title`'s lineage: `title` when unused, else `base #N+1`. */
   async getNextTitleInLineage(title: string): Promise<string> {
     const base = title.replace(/ #\d+$/, '');
-    const exact = await this.queue.get<{ one: number }>('SELECT 1 AS one FROM sessions WHERE title = ?', [base]);
-    const numbered = await this.#numberedVariants(base);
-    if (exact === undefined && numbered.length === 0) return base;
+    const { exact, numbered } = await this.#lineage(base);
+    if (exact === null && numbered.length === 0) return base;
     const highest = Math.max(1, ...numbered.map((v) => v.n));
     return `${base} #${highest + 1}`;
   }
 
-  async #numberedVariants(base: string): Promise<Array<{ id: string; n: number; startedAt: number }>> {
+  /** In one read: the session titled exactly `base`, and those titled `base #N`. */
+  async #lineage(base: string): Promise<{ exact: string | null; numbered: Array<{ id: string; n: number; startedAt: number }> }> {
     const rows = await this.queue.all<{ id: string; title: string; started_at: number }>(
-      "SELECT id, title, started_at FROM sessions WHERE title LIKE ? ESCAPE '\\'",
-      [`${escapeLike(base)} #%`],
+      "SELECT id, title, started_at FROM sessions WHERE title = ? OR title LIKE ? ESCAPE '\\'",
+      [base, `${escapeLike(base)} #%`],
     );
-    const out: Array<{ id: string; n: number; startedAt: number }> = [];
+    let exact: string | null = null;
+    const numbered: Array<{ id: string; n: number; startedAt: number }> = [];
     for (const r of rows) {
+      if (r.title === base) {
+        exact = r.id;
+        continue;
+      }
       const m = /^ #(\d+)$/.exec(r.title.slice(base.length));
-      if (m !== null) out.push({ id: r.id, n: Number(m[1]), startedAt: r.started_at });
+      if (m !== null) numbered.push({ id: r.id, n: Number(m[1]), startedAt: r.started_at });
     }
-    return out;
+    return { exact, numbered };
   }
 
   // ── Messages ────────────────────────────────────────────────────────────────────────────────
@@ -315,17 +319,14 @@ export class SessionStore {
   async listSessionsRich(
     options: { source?: string | null; excludeSources?: readonly string[] | null; limit?: number; offset?: number; projectCompressionTips?: boolean } = {},
   ): Promise<RichSession[]> {
-    const where = ["(s.parent_session_id IS NULL OR EXISTS (SELECT 1 FROM sessions p WHERE p.id = s.parent_session_id AND p.end_reason = 'branched'))"];
-    const params: BindValue[] = [];
-    if (options.source !== undefined && options.source !== null) {
-      where.push('s.source = ?');
-      params.push(options.source);
-    }
-    if (options.excludeSources !== undefined && options.excludeSources !== null && options.excludeSources.length > 0) {
-      where.push(`s.source NOT IN (${options.excludeSources.map(() => '?').join(', ')})`);
-      params.push(...options.excludeSources);
-    }
-    const rows = await this.queue.all<Row>(`${RICH_SELECT} WHERE ${where.join(' AND ')} ORDER BY s.started_at DESC LIMIT ? OFFSET ?`, [...params, options.limit ?? 20, options.offset ?? 0]);
+    const visible = "(s.parent_session_id IS NULL OR EXISTS (SELECT 1 FROM sessions p WHERE p.id = s.parent_session_id AND p.end_reason = 'branched'))";
+    const bySource = options.source === undefined || options.source === null ? null : [options.source];
+    const filters = searchFilters({ sourceFilter: bySource, excludeSources: options.excludeSources ?? null });
+    const rows = await this.queue.all<Row>(`${RICH_SELECT} WHERE ${visible}${filters.sql} ORDER BY s.started_at DESC LIMIT ? OFFSET ?`, [
+      ...filters.params,
+      options.limit ?? 20,
+      options.offset ?? 0,
+    ]);
     const sessions = rows.map(toRichSession);
     if (options.projectCompressionTips === false) return sessions;
     return Promise.all(

@@ -82,7 +82,14 @@ export function sanitizeFts5Query(query: string): string {
       if (stripped !== '' && BAREWORD.test(stripped)) terms.push(stripped);
     }
   }
-  // Operators need a term on each side: drop leading, trailing and repeated ones.
+  return joinTerms(terms);
+}
+
+/**
+ * Terms and bare operators joined into a query. Operators need a term on each side: leading and
+ * trailing ones are dropped, and of several in a row the last one stays.
+ */
+function joinTerms(terms: readonly string[]): string {
   const out: string[] = [];
   for (const term of terms) {
     if (OPERATORS.has(term)) {
@@ -108,7 +115,7 @@ export function trigramQuery(query: string): { match: string; shortest: number }
   for (const m of query.matchAll(/"([^"]*)"|(\S+)/g)) {
     const text = m[1] ?? m[2]!;
     if (m[1] === undefined && OPERATORS.has(text)) {
-      if (terms.length > 0 && !OPERATORS.has(terms[terms.length - 1]!)) terms.push(text);
+      terms.push(text);
       continue;
     }
     const literal = text.replace(/"/g, '');
@@ -116,8 +123,8 @@ export function trigramQuery(query: string): { match: string; shortest: number }
     shortest = Math.min(shortest, [...literal].length);
     terms.push(`"${literal}"`);
   }
-  while (terms.length > 0 && OPERATORS.has(terms[terms.length - 1]!)) terms.pop();
-  return { match: terms.join(' '), shortest: terms.length === 0 ? 0 : shortest };
+  const match = joinTerms(terms);
+  return { match, shortest: match === '' ? 0 : shortest };
 }
 
 /**
