@@ -100,6 +100,17 @@ export class ShareRefusedError extends LitescribeError {
 }
 
 /**
+ * The database file, or a file beside it (`-wal`, `-shm`, the leader token), is not this user's
+ * own: owned by another uid, writable by others, or a symbolic link where SQLite expects a file.
+ * Another user could have planted it, or could change or read what is written. The message names
+ * the file and the fix; nothing was opened.
+ */
+export class UnsafeFileError extends LitescribeError {
+  override readonly name = 'UnsafeFileError';
+  readonly code = 'ERR_UNSAFE_FILE';
+}
+
+/**
  * PostgreSQL could not be reached (at open, or for longer than `busyDeadlineMs` later on). Nothing
  * of the operation ran; the queue stays usable and tries again for the next batch.
  */
@@ -156,6 +167,7 @@ const BY_CODE: Record<string, CodedErrorClass> = {
   ERR_SHARE_REFUSED: ShareRefusedError,
   ERR_SERVER_UNAVAILABLE: ServerUnavailableError,
   ERR_NOT_SUPPORTED: NotSupportedError,
+  ERR_UNSAFE_FILE: UnsafeFileError,
 };
 
 /** Every `code` litescribe can put on an error it raises itself. */

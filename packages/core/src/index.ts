@@ -23,6 +23,7 @@ export {
   QueueFullError,
   ServerUnavailableError,
   ShareRefusedError,
+  UnsafeFileError,
   SqliteError,
   TransactionLostError,
   UnknownProcedureError,

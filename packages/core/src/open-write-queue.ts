@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { WriterConfig, WriterNotice } from '@litescribe/writer-worker';
-import { createPrivateFile, shareAddress } from '@litescribe/writer-worker/link';
+import { UnsafeFileError as PlantedFile, checkOwnFiles, createPrivateFile, shareAddress } from '@litescribe/writer-worker/link';
 import { BatchScheduler } from './batch-scheduler.js';
-import { errorFromData } from './errors.js';
+import { UnsafeFileError, errorFromData } from './errors.js';
 import { handOverAtExit } from './hand-over-at-exit.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, WriteQueueOptions } from './options.js';
@@ -10,7 +10,7 @@ import { StatsRecorder } from './queue-stats.js';
 import { openPostgres } from './open-postgres.js';
 import { ReaderPool, sqliteReaderSpec } from './reader-pool.js';
 import { SharedWriter } from './shared-writer.js';
-import type { Opened } from './shared-writer.js';
+import type { Opened, RoleChange } from './shared-writer.js';
 import type { TaskRunner } from './task-runner.js';
 import { WriteQueue } from './write-queue.js';
 import { WriterThread, sqliteWriterSpec } from './writer-thread.js';
@@ -27,7 +27,11 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
   const opts = resolveOptions(options);
   // The writer's callbacks reach the queue once it exists; nothing is reported before open resolves.
   let queue: WriteQueue | undefined;
-  const hooks: EngineHooks = { onNotice: (notice) => queue?.notice(notice), onError: (err) => queue?.reportError(err) };
+  const hooks: EngineHooks = {
+    onNotice: (notice) => queue?.notice(notice),
+    onError: (err) => queue?.reportError(err),
+    onRole: (change) => queue?.reportRole(change),
+  };
   const engine = opts.url === null ? await openSqlite(opts, hooks) : await openPostgresEngine(opts as ResolvedOptions & { url: string }, hooks);
   const stats = new StatsRecorder();
   stats.walBytes = engine.opened.walBytes;
@@ -46,6 +50,7 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
 interface EngineHooks {
   readonly onNotice: (notice: WriterNotice) => void;
   readonly onError: (err: Error) => void;
+  readonly onRole: (change: RoleChange) => void;
 }
 
 /** What the scheduler runs on, whichever engine: the seam, what it opened, the readers. */
@@ -63,6 +68,13 @@ interface Engine {
 async function openSqlite(opts: ResolvedOptions, hooks: EngineHooks): Promise<Engine> {
   // Abstract sockets (the meeting point) are Linux's; elsewhere every process writes for itself.
   const sharing = opts.shareWriter === 'auto' && process.platform === 'linux';
+  // Before any of them is opened or created: files another user planted or can write are refused.
+  try {
+    checkOwnFiles(opts.path);
+  } catch (err) {
+    if (err instanceof PlantedFile) throw new UnsafeFileError(err.message);
+    throw err;
+  }
   if (sharing) createPrivateFile(opts.path); // the meeting point is keyed by the file's inode
   const address = sharing ? shareAddress(opts.path) : null;
   const config: WriterConfig = {

@@ -4,13 +4,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WriterConfig, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import type { ShareAddress } from '@litescribe/writer-worker/link';
 import { ShareRefusedError, WorkerExitedError, errorFromData } from './errors.js';
-import { LeaderLink, LeaderProofError, NotHandedOverError } from './leader-link.js';
-import type { JoinParams } from './leader-link.js';
+import { LeaderLink, LeaderProofError, LinkVersionError, NotHandedOverError } from './leader-link.js';
+import type { JoinParams, LinkEnd } from './leader-link.js';
 import type { TaskRunner } from './task-runner.js';
 import { WriterThread, sqliteWriterSpec } from './writer-thread.js';
 
 /** The role a process plays for its database file. */
 export type WriterRole = 'leader' | 'follower' | 'solo';
+
+/** Payload of the queue's `'role'` event: the process's role changed, and why. */
+export interface RoleChange {
+  readonly role: WriterRole;
+  readonly previous: WriterRole;
+  readonly reason: string;
+}
 
 /** What opening found: the facts the queue keeps. */
 export interface Opened {
@@ -24,9 +31,25 @@ export interface Opened {
 export interface SharedWriterHooks {
   readonly onNotice: (notice: WriterNotice) => void;
   readonly onError: (err: Error) => void;
+  readonly onRole?: (change: RoleChange) => void;
 }
 
-type Current = { readonly role: 'leader'; readonly runner: WriterThread } | { readonly role: 'follower'; readonly runner: LeaderLink };
+type Current =
+  | { readonly role: 'leader'; readonly runner: WriterThread }
+  | { readonly role: 'follower'; readonly runner: LeaderLink }
+  | { readonly role: 'solo'; readonly runner: WriterThread };
+
+/**
+ * How long a process tries to meet the others on a file before it writes on its own: a quarter of
+ * `busyDeadlineMs`, at least 1 s and at most 5 s. An honest leader answers in milliseconds; a
+ * name squatted by another user, or a leader that is stopped, never does.
+ */
+export function rendezvousMs(busyDeadlineMs: number): number {
+  return Math.min(5_000, Math.max(1_000, busyDeadlineMs / 4));
+}
+
+/** How often a process writing on its own looks whether it could share again. */
+const PROBE_EVERY_MS = 2_000;
 
 /**
  * One writer per database file across the processes on this machine (`shareWriter: 'auto'`).
@@ -35,6 +58,12 @@ type Current = { readonly role: 'leader'; readonly runner: WriterThread } | { re
  * every process's batches, group-committed together. The others follow: their tasks go to the
  * leader over the socket. When the leader goes (close, crash, kill -9), the next task of each
  * follower elects again: one of them binds the socket and leads, the others follow it.
+ *
+ * No process is ever left unable to write. When the meeting point cannot be used within
+ * {@link rendezvousMs} — another user squats the name, the leader does not answer (stopped), it
+ * speaks another protocol version, the token beside the file is damaged — the process writes
+ * through a writer thread of its own (`'solo'`, as `shareWriter: 'off'`), says so (`'role'`
+ * event), and looks again every few seconds; it rejoins, or leads, between two of its batches.
  *
  * Outcomes are never guessed. A task the leader had and did not answer rejects with
  * `WorkerExitedError` (it may or may not have committed) and is never resent; a task that never
@@ -49,6 +78,14 @@ export class SharedWriter implements TaskRunner {
   #role: WriterRole = 'follower';
   #electing: Promise<Current> | null = null;
   #destroyed = false;
+  /** Tasks handed to the current runner and not yet answered. */
+  #running = 0;
+  /** Why the next election goes straight to a writer of its own (the leader stopped answering). */
+  #soloNext: string | null = null;
+  #probe: NodeJS.Timeout | null = null;
+  #probing = false;
+  /** A probe found the meeting point usable again: switch at the next quiet moment. */
+  #rejoin = false;
   /** Leaders this process has seen come and go (elections after the first). */
   leaderChanges = 0;
 
@@ -59,11 +96,12 @@ export class SharedWriter implements TaskRunner {
     this.#hooks = hooks;
   }
 
-  /** Elects (or joins) and runs `setup` through whoever leads. */
+  /** Elects (or joins, or writes alone) and runs `setup` through whoever writes. */
   static async open(config: WriterConfig & { share: ShareAddress }, join: Omit<JoinParams, 'setup'>, setup: readonly string[], hooks: SharedWriterHooks): Promise<{ writer: SharedWriter; opened: Opened }> {
     const writer = new SharedWriter(config, config.share, join, hooks);
-    const { current, opened } = await writer.#elect(setup);
-    writer.#use(current);
+    const { current, opened, reason } = await writer.#elect(setup);
+    if (process.env.LS_DEBUG) console.error("elect", current.role, reason);
+    writer.#use(current, reason);
     return { writer, opened };
   }
 
@@ -72,19 +110,37 @@ export class SharedWriter implements TaskRunner {
     return this.#role;
   }
 
-  #use(current: Current): void {
+  #use(current: Current, reason: string): void {
+    const previous = this.#role;
     this.#current = current;
     this.#role = current.role;
+    if (current.role === 'follower') current.runner.onEnd = (why) => this.#linkEnded(current, why);
+    if (current.role === 'solo') this.#startProbing();
+    else this.#stopProbing();
+    if (previous !== current.role) this.#hooks.onRole?.({ role: current.role, previous, reason });
   }
 
   async run(task: WriterTask): Promise<WriterReply> {
     if (task.kind === 'close') {
       // No election after this; destroy() then ends whatever answered the close.
       this.#destroyed = true;
-      return this.#current === null ? { kind: 'closed', reports: [] } : this.#current.runner.run(task);
+      this.#stopProbing();
+      const current = this.#current ?? (await this.#electing?.catch(() => null)) ?? null;
+      return current === null ? { kind: 'closed', reports: [] } : current.runner.run(task);
     }
     for (;;) {
       const current = await this.#ready();
+      if (this.#current !== current) continue;
+      if (current.role === 'solo' && this.#rejoin && this.#running === 0) {
+        // Between two batches of its own: close the writer (its final checkpoint) and meet again.
+        this.#rejoin = false;
+        this.#replace(current.runner.run({ kind: 'close' }).then(
+          () => current.runner.destroy(),
+          () => current.runner.destroy(),
+        ));
+        continue;
+      }
+      this.#running += 1;
       try {
         return await current.runner.run(task);
       } catch (err) {
@@ -94,73 +150,147 @@ export class SharedWriter implements TaskRunner {
         }
         if (err instanceof WorkerExitedError) this.#lost(current);
         throw err;
+      } finally {
+        this.#running -= 1;
       }
     }
   }
 
   async destroy(): Promise<void> {
     this.#destroyed = true;
+    this.#stopProbing();
     const current = this.#current;
     this.#current = null;
     await current?.runner.destroy();
   }
 
-  /** The leader in use, electing one first when the last one went. */
+  /** The runner in use, electing one first when the last one went. */
   #ready(): Promise<Current> {
     if (this.#current !== null) return Promise.resolve(this.#current);
+    if (this.#electing !== null) return this.#electing;
     if (this.#destroyed) return Promise.reject(new WorkerExitedError('the write queue was destroyed'));
-    this.#electing ??= this.#elect([]).then(
-      ({ current }) => {
-        this.#electing = null;
-        if (this.#destroyed) {
-          void current.runner.destroy();
-          throw new WorkerExitedError('the write queue was destroyed');
-        }
-        this.leaderChanges += 1;
-        this.#use(current);
-        return current;
-      },
-      (err: unknown) => {
-        this.#electing = null;
-        throw err;
-      },
-    );
-    return this.#electing;
+    return this.#replace(Promise.resolve());
   }
 
-  /** Forgets a leader that is gone; the next task elects again. */
+  /** Forgets the current runner and elects once `before` is done. */
+  #replace(before: Promise<void>): Promise<Current> {
+    this.#current = null;
+    const electing = before
+      .then(() => this.#elect([]))
+      .then(
+        ({ current, reason }) => {
+          this.#electing = null;
+          if (this.#destroyed) {
+            void current.runner.destroy();
+            throw new WorkerExitedError('the write queue was destroyed');
+          }
+          this.leaderChanges += 1;
+          this.#use(current, reason);
+          return current;
+        },
+        (err: unknown) => {
+          this.#electing = null;
+          throw err;
+        },
+      );
+    this.#electing = electing;
+    return electing;
+  }
+
+  /** Forgets a runner that is gone; the next task elects again. */
   #lost(current: Current): void {
     if (this.#current !== current) return;
     this.#current = null;
     // A crashed writer thread would be restarted by piscina as a writer that does not lead: end it.
-    if (current.role === 'leader') void current.runner.destroy();
+    if (current.role !== 'follower') void current.runner.destroy();
+  }
+
+  #linkEnded(current: Current, why: LinkEnd): void {
+    if (why === 'unresponsive') this.#soloNext = `the leader process ${(current.runner as LeaderLink).welcome.leaderPid} stopped answering`;
+    this.#lost(current);
+  }
+
+  /**
+   * A writer thread of this process (leader or solo) died with nothing in hand. Without this, a
+   * leader whose thread crashed would keep its role while nobody listens, and the next process to
+   * open the file would lead beside it: it is forgotten, and a new election starts at once.
+   */
+  #threadFailed(thread: WriterThread, err: Error): void {
+    this.#hooks.onError(err);
+    const current = this.#current;
+    if (current === null || current.runner !== thread) return;
+    this.#lost(current);
+    if (!this.#destroyed) void this.#ready().catch((e: unknown) => this.#hooks.onError(e as Error));
+  }
+
+  #startProbing(): void {
+    if (this.#probe !== null || this.#destroyed) return;
+    this.#probe = setInterval(() => {
+      if (this.#probing || this.#rejoin) return;
+      this.#probing = true;
+      void LeaderLink.probe(this.#address, rendezvousMs(this.#config.busyDeadlineMs)).then((found) => {
+        this.#probing = false;
+        if (found !== 'unusable' && this.#current?.role === 'solo') this.#rejoin = true;
+      });
+    }, PROBE_EVERY_MS);
+    this.#probe.unref();
+  }
+
+  #stopProbing(): void {
+    if (this.#probe !== null) clearInterval(this.#probe);
+    this.#probe = null;
+    this.#rejoin = false;
+  }
+
+  async #startThread(config: WriterConfig, setup: readonly string[]): ReturnType<typeof WriterThread.start> {
+    let thread: WriterThread | null = null;
+    const started = await WriterThread.start(sqliteWriterSpec(config), setup, this.#hooks.onNotice, (err) => {
+      if (thread === null) this.#hooks.onError(err);
+      else this.#threadFailed(thread, err);
+    });
+    if (!('failed' in started)) thread = started.thread;
+    return started;
+  }
+
+  /** A writer thread of this process's own, sharing with nobody. */
+  async #solo(setup: readonly string[], reason: string): Promise<{ current: Current; opened: Opened; reason: string }> {
+    const started = await this.#startThread({ ...this.#config, share: null }, setup);
+    if ('failed' in started) throw errorFromData(started.failed);
+    return { current: { role: 'solo', runner: started.thread }, opened: started.opened, reason };
   }
 
   /**
    * Follows the leader if one answers, else tries to lead; when another process bound the socket
-   * between the two, follows it. Gives up after `busyDeadlineMs`.
+   * between the two, follows it. When none of that works within {@link rendezvousMs}, writes alone.
    */
-  async #elect(setup: readonly string[]): Promise<{ current: Current; opened: Opened }> {
-    const deadline = performance.now() + Math.max(this.#config.busyDeadlineMs, 1_000);
+  async #elect(setup: readonly string[]): Promise<{ current: Current; opened: Opened; reason: string }> {
+    if (this.#soloNext !== null) {
+      const why = this.#soloNext;
+      this.#soloNext = null;
+      return this.#solo(setup, `${why}: writing through a writer of this process's own until it answers again`);
+    }
+    const budget = rendezvousMs(this.#config.busyDeadlineMs);
+    const deadline = performance.now() + budget;
     let lastError: unknown = null;
+    const alone = (why: string): Promise<{ current: Current; opened: Opened; reason: string }> =>
+      this.#solo(setup, `${why}: writing through a writer of this process's own (as shareWriter 'off'); it looks again every ${PROBE_EVERY_MS / 1000} s`);
     for (let attempt = 1; ; attempt++) {
       const left = deadline - performance.now();
       if (left <= 0) {
-        throw new ShareRefusedError(`no leader could be elected or joined for ${this.#config.path} within ${Math.max(this.#config.busyDeadlineMs, 1_000)} ms${lastError === null ? '' : `: ${(lastError as Error).message}`}`, {
-          cause: lastError,
-        });
+        return alone(`no leader could be elected or joined for ${this.#config.path} within ${budget} ms${lastError === null ? '' : ` (${(lastError as Error).message})`}`);
       }
       try {
-        const link = await LeaderLink.connect(this.#address, { ...this.#join, setup }, left);
-        if (link !== null) {
-          const current: Current = { role: 'follower', runner: link };
-          link.onEnd = () => this.#lost(current);
-          return { current, opened: link.welcome };
-        }
+        const link = await LeaderLink.connect(this.#address, { ...this.#join, setup }, left, Math.max(1_000, this.#config.busyDeadlineMs));
+        if (link !== null) return { current: { role: 'follower', runner: link }, opened: link.welcome, reason: `joined the leader process ${link.welcome.leaderPid}` };
       } catch (err) {
-        // A leader that is going away, or one that just replaced the token: try again. Anything
-        // else (it refused this process's procedures or setup) is the caller's error.
-        if (!(err instanceof NotHandedOverError || err instanceof LeaderProofError)) throw err;
+        if (err instanceof LinkVersionError) return alone(err.message);
+        // This process's own token file is damaged or not owner-only: no retry mends that.
+        if (err instanceof ShareRefusedError && err.message.startsWith('refusing the leader token')) return alone(err.message);
+        if (err instanceof ShareRefusedError && / is damaged /.test(err.message)) return alone(err.message);
+        // A leader that is going away, one that just replaced the token, one that does not answer,
+        // or a squatter: try again until the budget is spent. Anything else (it refused this
+        // process's procedures or setup) is the caller's error.
+        if (!(err instanceof NotHandedOverError || err instanceof LeaderProofError || err instanceof ShareRefusedError)) throw err;
         lastError = err;
         await sleep(1 + Math.random() * 4 * Math.min(attempt, 10));
         continue;
@@ -175,11 +305,11 @@ export class SharedWriter implements TaskRunner {
       }
       let started: Awaited<ReturnType<typeof WriterThread.start>>;
       try {
-        started = await WriterThread.start(sqliteWriterSpec(this.#config), setup, this.#hooks.onNotice, this.#hooks.onError);
+        started = await this.#startThread(this.#config, setup);
       } finally {
         claim.close();
       }
-      if (!('failed' in started)) return { current: { role: 'leader', runner: started.thread }, opened: started.opened };
+      if (!('failed' in started)) return { current: { role: 'leader', runner: started.thread }, opened: started.opened, reason: 'leads: no other process did' };
       if (started.failed.code !== 'ERR_LEADER_EXISTS') throw errorFromData(started.failed);
       lastError = null;
       // Another process bound the socket first: follow it (after it has had a moment to listen).
@@ -196,6 +326,8 @@ export class SharedWriter implements TaskRunner {
 function claimElection(socketName: string): Promise<Server | null> {
   return new Promise((resolve, reject) => {
     const server = createServer();
+    // Anyone can connect to an abstract name; this one is never used, so whoever does is cut off.
+    server.on('connection', (socket) => socket.destroy());
     server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(null) : reject(err)));
     server.listen(`${socketName}/election`, () => {
       server.unref();

@@ -14,6 +14,7 @@ import type { ReaderPool } from './reader-pool.js';
 import { checkPostgresSql, checkStatementSql } from './sql-check.js';
 import { forgetAtExit } from './hand-over-at-exit.js';
 import { SharedWriter } from './shared-writer.js';
+import type { RoleChange } from './shared-writer.js';
 import type { TaskRunner } from './task-runner.js';
 
 /** The last argument every queue method takes. */
@@ -49,10 +50,15 @@ export interface Statement {
 /** Payload of the `'retry'` event: the writer found the database locked and will try again. */
 export type RetryEvent = WriterNotice;
 
-/** Events: `'retry'` (lock contention), `'checkpoint'` (figures of each checkpoint), `'error'` (writer trouble not tied to one call). */
+/**
+ * Events: `'retry'` (lock contention), `'checkpoint'` (figures of each checkpoint), `'role'` (with
+ * a shared writer: this process now leads, follows, or writes alone, and why), `'error'` (writer
+ * trouble not tied to one call).
+ */
 export interface WriteQueueEvents {
   retry: [event: RetryEvent];
   checkpoint: [report: CheckpointReport];
+  role: [change: RoleChange];
   error: [err: Error];
 }
 
@@ -379,6 +385,11 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   reportCheckpoint(report: CheckpointReport): void {
     this.emit('checkpoint', report);
     if (checkpointChannel.hasSubscribers) checkpointChannel.publish({ ...report, queue: this } satisfies CheckpointDiagnostics);
+  }
+
+  /** @internal A shared writer's role changed: the `'role'` event. */
+  reportRole(change: RoleChange): void {
+    this.emit('role', change);
   }
 
   /** @internal Reports writer trouble not tied to one call, only to listeners that asked for it. */

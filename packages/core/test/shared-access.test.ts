@@ -4,8 +4,8 @@ import { chmodSync } from 'node:fs';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
-import { ShareRefusedError } from '@litescribe/core';
-import { FrameDecoder, encodeFrame, shareAddress } from '@litescribe/writer-worker/link';
+import { UnsafeFileError } from '@litescribe/core';
+import { FrameDecoder, LINK_VERSION, encodeFrame, shareAddress } from '@litescribe/writer-worker/link';
 import type { LinkMessage } from '@litescribe/writer-worker/link';
 import { openTestQueue } from './helpers.js';
 
@@ -15,11 +15,11 @@ const run = promisify(execFile);
 function joinWithoutTheToken(socketName: string): Promise<LinkMessage[]> {
   return new Promise((resolve, reject) => {
     const socket = connect({ path: socketName });
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(1 << 20);
     const seen: LinkMessage[] = [];
-    socket.on('connect', () => socket.write(encodeFrame({ kind: 'hello', nonce: randomBytes(16), pid: process.pid })));
+    socket.on('connect', () => socket.write(encodeFrame({ kind: 'hello', version: LINK_VERSION, nonce: randomBytes(16), pid: process.pid })));
     socket.on('data', (chunk: Buffer) => {
-      for (const msg of decoder.push(chunk)) {
+      for (const { msg } of decoder.push(chunk)) {
         seen.push(msg);
         if (msg.kind === 'challenge') {
           socket.write(encodeFrame({ kind: 'join', proof: randomBytes(32), procedures: null, setup: [], synchronous: 'normal' }));
@@ -43,12 +43,13 @@ test('a process that cannot prove it holds the token is refused, and the leader 
   expect(q.stats().role).toBe('leader');
 });
 
-test('a token file others could read proves nothing: opening refuses it with ShareRefusedError', async () => {
+test('a token file others could read proves nothing: opening refuses it with UnsafeFileError, naming the file', async () => {
   const { path } = await openTestQueue();
   const { tokenPath } = shareAddress(path);
   chmodSync(tokenPath, 0o644);
   const err = await openTestQueue({ path }).catch((e: unknown) => e);
-  expect(err).toBeInstanceOf(ShareRefusedError);
+  expect(err).toBeInstanceOf(UnsafeFileError);
+  expect((err as Error).message).toContain(tokenPath);
   expect((err as Error).message).toContain('mode 644');
   chmodSync(tokenPath, 0o600);
   const { q } = await openTestQueue({ path });
@@ -63,13 +64,13 @@ test.runIf(process.getuid?.() === 0)('another user (uid nobody) reaches the sock
   const script = `
     import { randomBytes } from 'node:crypto';
     import { connect } from 'node:net';
-    import { FrameDecoder, encodeFrame, readToken } from ${JSON.stringify(link)};
+    import { FrameDecoder, LINK_VERSION, encodeFrame, readToken } from ${JSON.stringify(link)};
     const out = [];
     const socket = connect({ path: ${JSON.stringify(socketName)} });
-    const decoder = new FrameDecoder();
-    socket.on('connect', () => socket.write(encodeFrame({ kind: 'hello', nonce: randomBytes(16), pid: process.pid })));
+    const decoder = new FrameDecoder(1 << 20);
+    socket.on('connect', () => socket.write(encodeFrame({ kind: 'hello', version: LINK_VERSION, nonce: randomBytes(16), pid: process.pid })));
     socket.on('data', (chunk) => {
-      for (const msg of decoder.push(chunk)) {
+      for (const { msg } of decoder.push(chunk)) {
         out.push(msg.kind === 'refused' ? 'refused ' + msg.error.code : msg.kind);
         if (msg.kind === 'challenge') {
           try { readToken(${JSON.stringify(tokenPath)}); out.push('read the token'); } catch (err) { out.push('token: ' + err.cause?.code); }

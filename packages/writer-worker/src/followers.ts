@@ -61,7 +61,7 @@ export class Followers implements LeaderHost {
     });
     const { sqliteVersion, walBytes } = welcome!;
     return {
-      welcome: { kind: 'welcome', sqliteVersion, procedures: [...procedures.keys()], walBytes, leaderPid: process.pid },
+      welcome: { kind: 'welcome', sqliteVersion, procedures: [...procedures.keys()], walBytes, leaderPid: process.pid, leaderStart: null },
       runTask: (task: WriterTask) => this.#writer.submitTask(task, procedures),
     };
   }

@@ -1,5 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
-import type { LinkMessage } from './link-protocol.js';
+import { checkControl } from './link-checks.js';
+import { LinkProtocolError } from './link-message.js';
+import type { LinkMessage } from './link-message.js';
 import type { BatchDone, BatchTask, BindParams, OpMessage } from './protocol.js';
 
 /**
@@ -16,6 +18,11 @@ import type { BatchDone, BatchTask, BindParams, OpMessage } from './protocol.js'
 const V8 = 0;
 const JSON_BATCH = 1;
 const JSON_REPLY = 2;
+/**
+ * Codec 3: every message that is not a task or a reply (the handshake, bye, redirect, ping), as
+ * JSON with byte fields in hex. The only codec a peer that has not proven itself may send.
+ */
+const JSON_CONTROL = 3;
 
 export function encodeFrame(msg: LinkMessage): Buffer {
   let body: Buffer | null = null;
@@ -26,6 +33,10 @@ export function encodeFrame(msg: LinkMessage): Buffer {
   } else if (msg.kind === 'reply' && msg.reply.kind === 'batch-done') {
     body = encodeReply(msg.id, msg.reply);
     codec = JSON_REPLY;
+  }
+  if (body === null && msg.kind !== 'task' && msg.kind !== 'reply') {
+    body = Buffer.from(JSON.stringify(msg, hexBytes));
+    codec = JSON_CONTROL;
   }
   if (body === null) {
     body = serialize(msg);
@@ -38,18 +49,37 @@ export function encodeFrame(msg: LinkMessage): Buffer {
   return frame;
 }
 
-/** Decodes one frame's payload (codec byte and body). */
-export function decodeFrame(payload: Buffer): LinkMessage {
+/** Byte fields of control messages travel as hex strings (the holder's own value: a Buffer's toJSON runs first). */
+function hexBytes(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('hex') : value;
+}
+
+/**
+ * Decodes one frame's payload (codec byte and body). `allowV8`: the peer has proven it holds the
+ * token; before that only control frames are taken. Throws {@link LinkProtocolError} for anything
+ * that is not a message of this protocol; task and reply contents are checked by their receivers.
+ */
+export function decodeFrame(payload: Buffer, allowV8: boolean): LinkMessage {
+  const codec = payload[0];
   const body = payload.subarray(1);
-  switch (payload[0]) {
-    case V8:
-      return deserialize(body) as LinkMessage;
-    case JSON_BATCH:
-      return decodeBatch(body);
-    case JSON_REPLY:
-      return decodeReply(body);
-    default:
-      throw new Error(`unknown frame codec ${payload[0]}`);
+  if (codec !== JSON_CONTROL && !allowV8) throw new LinkProtocolError(`frame codec ${codec} before the handshake`);
+  try {
+    switch (codec) {
+      case JSON_CONTROL:
+        return checkControl(JSON.parse(body.toString('utf8')) as unknown);
+      case V8:
+        return deserialize(body) as LinkMessage;
+      case JSON_BATCH:
+        return decodeBatch(body);
+      case JSON_REPLY:
+        return decodeReply(body);
+      default:
+        throw new LinkProtocolError(`unknown frame codec ${codec}`);
+    }
+  } catch (err) {
+    if (err instanceof LinkProtocolError) throw err;
+    throw new LinkProtocolError(`a frame of codec ${codec} could not be decoded: ${(err as Error).message}`);
   }
 }
 

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { FrameDecoder, encodeFrame, linkProof, proofMatches } from './link-protocol.js';
-import type { LinkMessage } from './link-protocol.js';
+import { checkFollowerTask } from './link-checks.js';
+import { FrameDecoder, LINK_VERSION, encodeFrame, linkProof, proofMatches } from './link-protocol.js';
+import type { Frame, LinkMessage } from './link-protocol.js';
 import type { SynchronousMode, WriterReply, WriterTask } from './protocol.js';
 import { WriterErrorCode } from './protocol.js';
 import { writeToken } from './share-address.js';
+import { sqlProblem } from './sql-shape.js';
 import { toErrorData } from './error-data.js';
 import type { ErrorData } from './protocol.js';
 
@@ -27,16 +30,50 @@ export interface LeaderHost {
 }
 
 /**
+ * Limits on connections that have not proven they hold the token. Anyone on the machine can reach
+ * an abstract socket, so these bound what a stranger costs the leader: a hello is tiny, a join
+ * carries the follower's setup SQL, a handshake that has not finished within a few seconds is cut,
+ * and of the connections still handshaking only the newest few are kept (an honest follower
+ * finishes in milliseconds, so evicting the oldest leaves it room even under a flood).
+ */
+export const PRE_AUTH_LIMITS = {
+  helloBytes: 1024,
+  joinBytes: 1024 * 1024,
+  handshakeMs: 5_000,
+  pendingConnections: 32,
+} as const;
+
+/** Largest frame from a follower that has proven itself (a batch is about `maxBatchBytes`; one op may be larger). */
+const MAX_FOLLOWER_FRAME_BYTES = 1024 * 1024 * 1024;
+
+/** This process's start time, field 22 of /proc/self/stat (after the parenthesised name), or null. */
+function processStartTime(): string | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The leader's socket, served from the writer thread, whose event loop stays live while it leads
  * (piscina `atomics: 'disabled'`), so a follower's batch is read while this process's own main thread
  * does its own work. Batches from followers join this process's own in the writer's queue and
  * commit in the same transactions.
+ *
+ * Every connection is handled as untrusted until its proof checks out, and any error in handling
+ * one connection's bytes closes that connection only: nothing a peer sends can throw into the
+ * writer thread.
  */
 export class LeaderServer {
   readonly #server: Server;
   readonly #token: Buffer;
   readonly #host: LeaderHost;
   readonly #sessions = new Set<Socket>();
+  /** Connections still handshaking, oldest first. */
+  readonly #pending = new Set<Socket>();
+  readonly #startTime = processStartTime();
   #closing = false;
 
   private constructor(server: Server, token: Buffer, host: LeaderHost) {
@@ -44,6 +81,8 @@ export class LeaderServer {
     this.#token = token;
     this.#host = host;
     server.on('connection', (socket) => this.#serve(socket));
+    // EMFILE and the like while accepting: that connection is lost, the server keeps listening.
+    server.on('error', () => undefined);
   }
 
   /**
@@ -72,10 +111,16 @@ export class LeaderServer {
     });
   }
 
+  /** Connections open now, and of them still handshaking (for tests and stats). */
+  get connections(): { open: number; handshaking: number } {
+    return { open: this.#sessions.size, handshaking: this.#pending.size };
+  }
+
   /** Takes no new connection and runs no new task: tasks arriving from now on are redirected. */
   beginClose(): void {
     this.#closing = true;
     this.#server.close();
+    for (const socket of this.#pending) socket.destroy();
   }
 
   /**
@@ -97,76 +142,136 @@ export class LeaderServer {
 
   #serve(socket: Socket): void {
     this.#sessions.add(socket);
-    const decoder = new FrameDecoder();
+    this.#pending.add(socket);
+    if (this.#pending.size > PRE_AUTH_LIMITS.pendingConnections) {
+      const oldest = this.#pending.values().next().value!;
+      this.#pending.delete(oldest);
+      oldest.destroy();
+    }
+    const handshakeTimer = setTimeout(() => socket.destroy(), PRE_AUTH_LIMITS.handshakeMs);
+    handshakeTimer.unref();
+    const decoder = new FrameDecoder(PRE_AUTH_LIMITS.helloBytes);
     const send = (msg: LinkMessage): void => {
-      if (!socket.destroyed && socket.writable) socket.write(encodeFrame(msg));
+      if (socket.destroyed || !socket.writable) return;
+      try {
+        socket.write(encodeFrame(msg));
+      } catch {
+        socket.destroy();
+      }
     };
     const leaderNonce = randomBytes(16);
     let followerNonce: Uint8Array | null = null;
     let pid = 0;
     let follower: Follower | null = null;
     let runTask: ((task: WriterTask) => Promise<WriterReply>) | null = null;
-    const refuseWith = (error: ErrorData): void => {
-      send({ kind: 'refused', error });
+    /** Task ids this follower has with the writer: a duplicate would answer the wrong op. */
+    const inFlight = new Set<number>();
+    /** Refused or cut off: nothing more this peer sends is read. */
+    let ended = false;
+    const refuseWith = (error: ErrorData, extra: { version?: number } = {}): void => {
+      ended = true;
+      send({ kind: 'refused', error, ...extra });
       socket.end();
+      // A peer that does not read its refusal is cut off all the same.
+      setTimeout(() => socket.destroy(), 1_000).unref();
     };
     const refuse = (message: string): void => refuseWith({ name: 'ShareRefusedError', code: WriterErrorCode.shareRefused, message });
-    socket.on('data', (chunk: Buffer) => {
-      let messages: LinkMessage[];
-      try {
-        messages = decoder.push(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const msg of messages) {
-        switch (msg.kind) {
-          case 'hello':
-            if (followerNonce !== null) return refuse('hello sent twice');
-            followerNonce = msg.nonce;
-            pid = msg.pid;
-            send({ kind: 'challenge', nonce: leaderNonce, proof: linkProof(this.#token, 'leader', msg.nonce, leaderNonce) });
-            break;
-          case 'join': {
-            if (followerNonce === null || follower !== null) return refuse('join out of order');
-            if (!proofMatches(msg.proof, linkProof(this.#token, 'follower', followerNonce, leaderNonce))) {
-              return refuse('wrong proof of access: this process cannot read the leader token beside the database');
-            }
-            if (this.#closing) {
-              // Not a refusal: the follower elects again and finds the next leader.
-              send({ kind: 'bye' });
-              socket.end();
-              return;
-            }
-            const joined: Follower = { pid, synchronous: msg.synchronous };
-            follower = joined;
-            this.#host.join(joined, msg).then(
-              (j) => {
-                // Hung up while joining: leave now, or its `synchronous` would stay in force.
-                if (socket.closed) return this.#host.leave(joined);
-                runTask = j.runTask;
-                send(j.welcome);
-              },
-              (err: unknown) => refuseWith(toErrorData(err)),
+    const authenticated = (): void => {
+      clearTimeout(handshakeTimer);
+      this.#pending.delete(socket);
+      decoder.maxFrameBytes = MAX_FOLLOWER_FRAME_BYTES;
+      decoder.allowV8 = true;
+    };
+
+    const onFrame = ({ msg, bytes }: Frame): boolean => {
+      switch (msg.kind) {
+        case 'hello':
+          if (followerNonce !== null) return refuse('hello sent twice'), false;
+          if (msg.version !== LINK_VERSION) {
+            refuseWith(
+              { name: 'ShareRefusedError', code: WriterErrorCode.shareRefused, message: `the leader speaks link protocol ${LINK_VERSION}, this process ${msg.version}: processes of different litescribe versions do not share a writer` },
+              { version: LINK_VERSION },
             );
-            break;
+            return false;
           }
-          case 'task':
-            if (runTask === null) return refuse('task before welcome');
-            if (msg.task.kind !== 'batch' && msg.task.kind !== 'checkpoint') return refuse(`a follower cannot send a ${msg.task.kind} task`);
-            if (this.#closing) {
-              send({ kind: 'redirect', id: msg.id });
-              break;
-            }
-            runTask(msg.task).then((reply) => send({ kind: 'reply', id: msg.id, reply }));
-            break;
-          default:
-            return refuse(`unexpected ${msg.kind} from a follower`);
+          followerNonce = msg.nonce;
+          pid = msg.pid;
+          decoder.maxFrameBytes = PRE_AUTH_LIMITS.joinBytes;
+          send({ kind: 'challenge', version: LINK_VERSION, nonce: leaderNonce, proof: linkProof(this.#token, 'leader', msg.nonce, leaderNonce) });
+          return true;
+        case 'join': {
+          if (followerNonce === null || follower !== null) return refuse('join out of order'), false;
+          if (!proofMatches(msg.proof, linkProof(this.#token, 'follower', followerNonce, leaderNonce))) {
+            return refuse('wrong proof of access: this process cannot read the leader token beside the database'), false;
+          }
+          authenticated();
+          if (this.#closing) {
+            // Not a refusal: the follower elects again and finds the next leader.
+            ended = true;
+            send({ kind: 'bye' });
+            socket.end();
+            return false;
+          }
+          for (const [k, sql] of msg.setup.entries()) {
+            const problem = sqlProblem(sql, false);
+            if (problem !== null) return refuseWith({ name: 'InvalidSqlError', code: WriterErrorCode.invalidSql, message: `\`setup[${k}]\` ${problem}` }), false;
+          }
+          const joined: Follower = { pid, synchronous: msg.synchronous };
+          follower = joined;
+          this.#host.join(joined, msg).then(
+            (j) => {
+              // Hung up while joining: leave now, or its `synchronous` would stay in force.
+              if (socket.closed) return this.#host.leave(joined);
+              runTask = j.runTask;
+              send({ ...j.welcome, leaderStart: this.#startTime } as LinkMessage);
+            },
+            (err: unknown) => refuseWith(toErrorData(err)),
+          );
+          return true;
         }
+        case 'task': {
+          if (runTask === null) return refuse('task before welcome'), false;
+          const id = msg.id;
+          if (!Number.isSafeInteger(id) || id < 1 || inFlight.has(id)) return refuse(`task id ${String(id)} is not a new positive integer`), false;
+          if (this.#closing) {
+            send({ kind: 'redirect', id });
+            return true;
+          }
+          const checked = checkFollowerTask(msg.task, bytes);
+          if ('problem' in checked) {
+            // Refused to this follower alone, before it could be merged with anyone else's.
+            send({ kind: 'reply', id, reply: { kind: 'failed', error: { name: 'ShareRefusedError', code: WriterErrorCode.shareRefused, message: `the leader refused this batch: ${checked.problem}` } } });
+            return true;
+          }
+          inFlight.add(id);
+          runTask(checked.task).then((reply) => {
+            inFlight.delete(id);
+            send({ kind: 'reply', id, reply });
+          });
+          return true;
+        }
+        case 'ping':
+          send({ kind: 'pong' });
+          return true;
+        default:
+          return refuse(`unexpected ${msg.kind} from a follower`), false;
+      }
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      if (ended) return;
+      try {
+        for (const frame of decoder.push(chunk)) if (!onFrame(frame)) break;
+      } catch (err) {
+        if (process.env.LS_DEBUG) console.error('leader: closing a connection:', err);
+        // Whatever this peer sent, it ends here: this connection only.
+        socket.destroy();
       }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
+      clearTimeout(handshakeTimer);
+      this.#pending.delete(socket);
       this.#sessions.delete(socket);
       // Only a follower that finished joining; one still joining leaves when its join ends.
       if (follower !== null && runTask !== null) this.#host.leave(follower);

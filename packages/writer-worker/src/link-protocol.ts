@@ -3,67 +3,112 @@
  * local socket. Nothing here loads SQLite: the follower's main thread imports it
  * (`@litescribe/writer-worker/link`).
  *
- * Frames are a 4-byte big-endian length, a codec byte and the message (see frame-codec.ts): the
- * same layout the writer thread takes (typed arrays, sparse error pairs) crosses the socket.
+ * Frames are a 4-byte big-endian length, a codec byte and the message (see frame-codec.ts).
  *
  * Handshake, with a secret only the database file's owner can read (the token file beside it, mode
  * 0600), proven both ways and never sent: the follower must prove it to join, and the leader must
  * prove it before the follower hands it anything — an abstract socket name can be bound by anyone.
- *   follower → `hello { nonce }`
- *   leader   → `challenge { nonce, proof: hmac(token, 'leader', both nonces) }`
+ *   follower → `hello { version, nonce }`
+ *   leader   → `challenge { version, nonce, proof: hmac(token, 'leader', both nonces) }`
  *   follower → `join { proof: hmac(token, 'follower', both nonces), procedures, setup, synchronous }`
  *   leader   → `welcome { … }` or `refused { error }`
  * Then `task { id, task }` → `reply { id, reply }`, or `redirect { id }` when the leader is leaving
  * and did not run it (the follower sends it to the next leader), and `bye` before the leader closes.
+ * A follower waiting on a silent leader sends `ping`; the leader answers `pong` at once.
+ *
+ * Everything before the proof is untrusted: it travels as small JSON frames only (never
+ * `v8.deserialize`, which would parse an attacker's bytes into objects), each checked by
+ * link-checks.ts before it is used.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeFrame } from './frame-codec.js';
-import type { ErrorData, SynchronousMode, WriterReply, WriterTask } from './protocol.js';
+import { LinkProtocolError } from './link-message.js';
+import type { Frame } from './link-message.js';
 
-/** Every message on a leader socket, both directions. */
-export type LinkMessage =
-  | { readonly kind: 'hello'; readonly nonce: Uint8Array; readonly pid: number }
-  | { readonly kind: 'challenge'; readonly nonce: Uint8Array; readonly proof: Uint8Array }
-  | {
-      readonly kind: 'join';
-      readonly proof: Uint8Array;
-      /** `file:` URL of the follower's procedures module, loaded by the leader, or null. */
-      readonly procedures: string | null;
-      readonly setup: readonly string[];
-      readonly synchronous: SynchronousMode;
-    }
-  | {
-      readonly kind: 'welcome';
-      readonly sqliteVersion: string;
-      readonly procedures: readonly string[];
-      readonly walBytes: number;
-      readonly leaderPid: number;
-    }
-  | { readonly kind: 'refused'; readonly error: ErrorData }
-  | { readonly kind: 'task'; readonly id: number; readonly task: WriterTask }
-  | { readonly kind: 'reply'; readonly id: number; readonly reply: WriterReply }
-  | { readonly kind: 'redirect'; readonly id: number }
-  | { readonly kind: 'bye' };
+export { LINK_VERSION, LinkProtocolError } from './link-message.js';
+export type { Frame, LinkMessage } from './link-message.js';
 
-/** Largest frame accepted: a batch is bounded by `maxBatchBytes` (4 MiB by default) plus layout. */
-const MAX_FRAME_BYTES = 1024 * 1024 * 1024;
-
-/** Splits a byte stream into messages (frames as {@link encodeFrame} makes them). */
+/**
+ * Splits a byte stream into messages (frames as {@link encodeFrame} makes them).
+ *
+ * Chunks are kept as they arrive and joined once, when a whole frame is there: a frame streamed in
+ * many chunks is copied once, not once per chunk (joining on every chunk made a 128 MB frame cost
+ * minutes of CPU). A length over `maxFrameBytes` is refused as soon as its 4 bytes arrive, before
+ * anything of the body is kept.
+ */
 export class FrameDecoder {
-  #pending: Buffer = Buffer.alloc(0);
+  readonly #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Body length of the frame being read, once its prefix is in; -1 before. */
+  #want = -1;
+  /** Largest frame accepted now; raised once the peer has proven it holds the token. */
+  maxFrameBytes: number;
+  /** Whether `v8.serialize` frames are accepted: only from a peer that has proven itself. */
+  allowV8: boolean;
 
-  /** Feeds bytes; returns every whole message they complete. Throws on a frame that cannot be one. */
-  push(chunk: Buffer): LinkMessage[] {
-    let buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    const out: LinkMessage[] = [];
-    while (buf.length >= 4) {
-      const length = buf.readUInt32BE(0);
-      if (length === 0 || length > MAX_FRAME_BYTES) throw new Error(`frame of ${length} bytes cannot be a message`);
-      if (buf.length < 4 + length) break;
-      out.push(decodeFrame(buf.subarray(4, 4 + length)));
-      buf = buf.subarray(4 + length);
+  constructor(maxFrameBytes: number, allowV8 = false) {
+    this.maxFrameBytes = maxFrameBytes;
+    this.allowV8 = allowV8;
+  }
+
+  /** Bytes held for a frame not yet complete. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /**
+   * Feeds bytes; returns every whole message they complete. Throws {@link LinkProtocolError} on a
+   * frame that cannot be one; the stream is then unusable.
+   */
+  push(chunk: Buffer): Frame[] {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    const out: Frame[] = [];
+    for (;;) {
+      if (this.#want < 0) {
+        if (this.#buffered < 4) break;
+        const length = this.#peekLength();
+        if (length === 0 || length > this.maxFrameBytes) {
+          throw new LinkProtocolError(`a frame of ${length} bytes cannot be a message here (at most ${this.maxFrameBytes})`);
+        }
+        this.#want = length;
+      }
+      if (this.#buffered < 4 + this.#want) break;
+      const frame = this.#take(4 + this.#want).subarray(4);
+      this.#want = -1;
+      out.push({ msg: decodeFrame(frame, this.allowV8), bytes: frame.length });
     }
-    this.#pending = buf;
+    return out;
+  }
+
+  #peekLength(): number {
+    const first = this.#chunks[0]!;
+    if (first.length >= 4) return first.readUInt32BE(0);
+    const head = Buffer.concat(this.#chunks, Math.min(this.#buffered, 8));
+    return head.readUInt32BE(0);
+  }
+
+  /** Removes and returns the next `n` bytes, copying only when they span chunks. */
+  #take(n: number): Buffer {
+    const first = this.#chunks[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let at = 0;
+      while (at < n) {
+        const c = this.#chunks[0]!;
+        const part = Math.min(c.length, n - at);
+        c.copy(out, at, 0, part);
+        at += part;
+        if (part === c.length) this.#chunks.shift();
+        else this.#chunks[0] = c.subarray(part);
+      }
+    }
+    this.#buffered -= n;
     return out;
   }
 }

@@ -2,7 +2,9 @@
  * `@litescribe/writer-worker/link`: what a follower's main thread needs to talk to the leader's
  * writer thread. Loads no SQLite.
  */
-export { FrameDecoder, encodeFrame, linkProof, proofMatches } from './link-protocol.js';
-export type { LinkMessage } from './link-protocol.js';
-export { ShareError, createPrivateFile, readToken, shareAddress } from './share-address.js';
+export { FrameDecoder, LINK_VERSION, LinkProtocolError, encodeFrame, linkProof, proofMatches } from './link-protocol.js';
+export type { Frame, LinkMessage } from './link-protocol.js';
+export { replyProblem } from './link-checks.js';
+export { ShareError, UnsafeFileError, checkOwnFiles, createPrivateFile, readToken, shareAddress } from './share-address.js';
 export type { ShareAddress } from './share-address.js';
+export { sqlProblem, statementProblem } from './sql-shape.js';

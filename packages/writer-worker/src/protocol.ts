@@ -195,6 +195,7 @@ export const WriterErrorCode = {
   shareRefused: 'ERR_SHARE_REFUSED',
   serverUnavailable: 'ERR_SERVER_UNAVAILABLE',
   notSupported: 'ERR_NOT_SUPPORTED',
+  unsafeFile: 'ERR_UNSAFE_FILE',
   /** Internal: another process bound the leader socket first; the opener follows it instead. */
   leaderExists: 'ERR_LEADER_EXISTS',
 } as const;

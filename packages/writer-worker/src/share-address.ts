@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { WriterErrorCode } from './protocol.js';
 
 /** Where the processes sharing one database file meet: the leader's socket and the proof of access. */
@@ -69,27 +71,91 @@ export function writeToken(tokenPath: string): Buffer {
   return token;
 }
 
+/** Length of a leader token: 32 random bytes. */
+const TOKEN_BYTES = 32;
+
 /**
  * Reads the current leader's token. Refuses a token file that is not a regular file owned by this
  * user with no group or other permission bits: such a file could have been planted or read by
- * someone else, so it proves nothing.
+ * someone else, so it proves nothing. A token of the wrong size is this process's problem (the
+ * file is damaged), told apart from a leader that cannot prove itself.
  */
 export function readToken(tokenPath: string): Buffer {
-  let st;
+  let st: Stats;
   try {
     st = lstatSync(tokenPath);
   } catch (err) {
     throw new ShareError(`cannot read the leader token ${tokenPath}: ${(err as Error).message}`, { cause: err });
   }
   const uid = process.getuid?.() ?? 0;
+  if (st.isSymbolicLink()) throw new ShareError(`refusing the leader token ${tokenPath}: it is a symbolic link; remove it (the next leader writes a new one)`);
   if (!st.isFile() || st.uid !== uid || (st.mode & 0o077) !== 0) {
     throw new ShareError(
       `refusing the leader token ${tokenPath}: expected a regular file owned by uid ${uid} with mode 0600, got uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}`,
     );
   }
+  let token: Buffer;
   try {
-    return readFileSync(tokenPath);
+    token = readFileSync(tokenPath);
   } catch (err) {
     throw new ShareError(`cannot read the leader token ${tokenPath}: ${(err as Error).message}`, { cause: err });
+  }
+  if (token.length !== TOKEN_BYTES) {
+    throw new ShareError(`the leader token ${tokenPath} is damaged (${token.length} bytes, not ${TOKEN_BYTES}); remove it and the next leader writes a new one`);
+  }
+  return token;
+}
+
+/** A file beside the database that another user could have planted, or could write or read. */
+export class UnsafeFileError extends Error {
+  readonly code = WriterErrorCode.unsafeFile;
+}
+
+function unsafe(file: string, why: string): UnsafeFileError {
+  return new UnsafeFileError(
+    `refusing ${file}: ${why}. Another user could have planted it, or can change or read what is written. Fix: remove it (or chown/chmod it), and keep the database in a folder only you can write`,
+  );
+}
+
+/**
+ * Checks, before anything opens them, that the database file and the files beside it (`-wal`,
+ * `-shm`, the leader token) are this user's own: owned by this process's uid, not writable by
+ * others, and (for the sidecars) not symbolic links. Files that do not exist yet pass: they are
+ * created owner-only. Throws {@link UnsafeFileError} naming the file and what is wrong with it.
+ */
+export function checkOwnFiles(path: string): void {
+  const uid = process.getuid?.() ?? 0;
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    // Not there yet: the sidecars would sit beside it in its (real) folder.
+    try {
+      real = join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return; // no folder either: opening will say so
+    }
+  }
+  try {
+    const st = statSync(real);
+    if (!st.isFile()) throw unsafe(real, 'it is not a regular file');
+    if (st.uid !== uid) throw unsafe(real, `it is owned by uid ${st.uid}, not by this process's uid ${uid}`);
+    if ((st.mode & 0o002) !== 0) throw unsafe(real, `others may write it (mode ${(st.mode & 0o777).toString(8)})`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  for (const [suffix, privateOnly] of [['-wal', false], ['-shm', false], ['-litescribe-token', true]] as const) {
+    const file = `${real}${suffix}`;
+    let st: Stats;
+    try {
+      st = lstatSync(file);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) throw unsafe(file, 'it is a symbolic link');
+    if (!st.isFile()) throw unsafe(file, 'it is not a regular file');
+    if (st.uid !== uid) throw unsafe(file, `it is owned by uid ${st.uid}, not by this process's uid ${uid}`);
+    const mask = privateOnly ? 0o077 : 0o002;
+    if ((st.mode & mask) !== 0) throw unsafe(file, `its mode ${(st.mode & 0o777).toString(8)} lets ${privateOnly ? 'others read or write it' : 'others write it'}`);
   }
 }
