@@ -80,6 +80,7 @@ export class SharedWriter implements TaskRunner {
   #destroyed = false;
   /** Tasks handed to the current runner and not yet answered. */
   #running = 0;
+  readonly #idleWaiters: Array<() => void> = [];
   /** Why the next election goes straight to a writer of its own (the leader stopped answering). */
   #soloNext: string | null = null;
   #probe: NodeJS.Timeout | null = null;
@@ -100,7 +101,6 @@ export class SharedWriter implements TaskRunner {
   static async open(config: WriterConfig & { share: ShareAddress }, join: Omit<JoinParams, 'setup'>, setup: readonly string[], hooks: SharedWriterHooks): Promise<{ writer: SharedWriter; opened: Opened }> {
     const writer = new SharedWriter(config, config.share, join, hooks);
     const { current, opened, reason } = await writer.#elect(setup);
-    if (process.env.LS_DEBUG) console.error("elect", current.role, reason);
     writer.#use(current, reason);
     return { writer, opened };
   }
@@ -131,13 +131,18 @@ export class SharedWriter implements TaskRunner {
     for (;;) {
       const current = await this.#ready();
       if (this.#current !== current) continue;
-      if (current.role === 'solo' && this.#rejoin && this.#running === 0) {
-        // Between two batches of its own: close the writer (its final checkpoint) and meet again.
+      if (current.role === 'solo' && this.#rejoin) {
+        // Once the tasks it has are answered, close the writer (its final checkpoint) and meet
+        // again; this task and any after it wait for that.
         this.#rejoin = false;
-        this.#replace(current.runner.run({ kind: 'close' }).then(
-          () => current.runner.destroy(),
-          () => current.runner.destroy(),
-        ));
+        this.#replace(
+          this.#idle()
+            .then(() => current.runner.run({ kind: 'close' }))
+            .then(
+              () => current.runner.destroy(),
+              () => current.runner.destroy(),
+            ),
+        );
         continue;
       }
       this.#running += 1;
@@ -152,6 +157,7 @@ export class SharedWriter implements TaskRunner {
         throw err;
       } finally {
         this.#running -= 1;
+        if (this.#running === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
       }
     }
   }
@@ -162,6 +168,11 @@ export class SharedWriter implements TaskRunner {
     const current = this.#current;
     this.#current = null;
     await current?.runner.destroy();
+  }
+
+  /** Resolves once no task is with the current runner. */
+  #idle(): Promise<void> {
+    return this.#running === 0 ? Promise.resolve() : new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** The runner in use, electing one first when the last one went. */

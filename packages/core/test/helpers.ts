@@ -69,8 +69,8 @@ export interface Child {
 }
 
 /** Spawns `node fixture args…`; killed after the test if still running. */
-export function spawnFixture(name: string, args: readonly string[] = []): Child {
-  const proc = spawn(process.execPath, [fixture(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnFixture(name: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Child {
+  const proc = spawn(process.execPath, [fixture(name), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: string[] = [];
   const listeners: Array<() => void> = [];
   let buffered = '';
@@ -127,4 +127,13 @@ export function spawnFixture(name: string, args: readonly string[] = []): Child 
 /** Settles every promise, returning outcomes in order. */
 export async function settleAll<T>(promises: Array<Promise<T>>): Promise<Array<PromiseSettledResult<T>>> {
   return Promise.allSettled(promises);
+}
+
+/** Waits for `check()` to hold, looking every 10 ms; fails after `timeoutMs` naming `what`. */
+export async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

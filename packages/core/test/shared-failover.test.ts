@@ -2,21 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { Child } from './helpers.js';
-import { countRows, openTestQueue, reader, spawnFixture, tempDir } from './helpers.js';
+import { countRows, openTestQueue, reader, spawnFixture, tempDir, until } from './helpers.js';
 
 const INSERT = 'INSERT INTO messages(session_id, seq, content) VALUES (?, ?, ?)';
 
 /** The child's last reported role. */
 const roleOf = (c: Child): string | undefined => c.lines.filter((l) => l.startsWith('role ')).at(-1)?.slice(5);
 const acks = (c: Child): number[] => c.lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.split(' ')[1]));
-
-async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('kill -9 of the leader under load, three rounds: every acknowledged write is in the file and the followers carry on under a new leader', async () => {
   const path = join(tempDir(), 'failover.db');

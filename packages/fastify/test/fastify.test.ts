@@ -65,11 +65,15 @@ test('close() drains: writes accepted by handlers commit before the queue closes
 });
 
 test('errors a handler lets escape: queue full -> 503 with Retry-After, constraint -> 409, others stay Fastify\'s', async () => {
-  const { url } = await server({ maxQueue: 1, onFull: 'reject', retryAfterSeconds: 2 });
+  const { app, url } = await server({ maxQueue: 1, onFull: 'reject', retryAfterSeconds: 2 });
   const full = await post(`${url}/pair`, { names: ['p1', 'p2'] });
   expect(full.status).toBe(503);
   expect(full.headers.get('retry-after')).toBe('2');
   expect(await full.json()).toMatchObject({ statusCode: 503, code: 'ERR_QUEUE_FULL', error: 'QueueFullError' });
+  // The 503 went out as soon as p2 was refused; p1 still holds the one place in the queue until it
+  // settles. Wait for that, or the next request races it and meets a full queue too.
+  await app.litescribe.flush();
+  expect(app.litescribe.stats().queueDepth).toBe(0);
   expect((await post(`${url}/events`, { name: 'dup' })).status).toBe(201);
   const dup = await post(`${url}/events`, { name: 'dup' });
   expect(dup.status).toBe(409);

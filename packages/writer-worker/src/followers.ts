@@ -13,8 +13,8 @@ export interface FollowersWriter {
   readonly connection: () => WriterConnection | null;
   /** Runs `step` between transactions, in the writer's queue. */
   readonly runStep: (step: () => Promise<void>) => Promise<void>;
-  /** Queues a follower's task, its `call` ops resolved against `procedures`. */
-  readonly submitTask: (task: WriterTask, procedures: Procedures) => Promise<WriterReply>;
+  /** Queues a follower's task, its `call` ops resolved against `procedures`; dropped if no longer `wanted()` when its turn comes. */
+  readonly submitTask: (task: WriterTask, procedures: Procedures, wanted: () => boolean) => Promise<WriterReply>;
   readonly retry: BusyRetryPolicy;
   /** This process's own `synchronous`. */
   readonly synchronous: SynchronousMode;
@@ -62,7 +62,7 @@ export class Followers implements LeaderHost {
     const { sqliteVersion, walBytes } = welcome!;
     return {
       welcome: { kind: 'welcome', sqliteVersion, procedures: [...procedures.keys()], walBytes, leaderPid: process.pid, leaderStart: null },
-      runTask: (task: WriterTask) => this.#writer.submitTask(task, procedures),
+      runTask: (task: WriterTask, wanted: () => boolean) => this.#writer.submitTask(task, procedures, wanted),
     };
   }
 

@@ -38,7 +38,14 @@ type Procedures = ReadonlyMap<string, Procedure>;
 
 /** One unit of the writer's work: a task (this process's or a follower's), or a step of a follower joining. */
 type Job =
-  | { readonly kind: 'task'; readonly task: WriterTask; readonly procedures: Procedures | null; readonly done: (reply: WriterReply) => void }
+  | {
+      readonly kind: 'task';
+      readonly task: WriterTask;
+      readonly procedures: Procedures | null;
+      readonly done: (reply: WriterReply) => void;
+      /** A follower's task: false once that follower has hung up (see RunFollowerTask). */
+      readonly wanted?: () => boolean;
+    }
   | { readonly kind: 'step'; readonly step: () => Promise<void>; readonly done: (err: unknown) => void };
 
 // Jobs run strictly one after another: two batches interleaved on one connection would share a
@@ -60,12 +67,25 @@ function submit(job: Job): void {
   else void drain();
 }
 
-function submitTask(task: WriterTask, procedures: Procedures | null): Promise<WriterReply> {
-  return new Promise((resolve) => submit({ kind: 'task', task, procedures, done: resolve }));
+function submitTask(task: WriterTask, procedures: Procedures | null, wanted?: () => boolean): Promise<WriterReply> {
+  return new Promise((resolve) => submit({ kind: 'task', task, procedures, done: resolve, ...(wanted === undefined ? {} : { wanted }) }));
+}
+
+const HUNG_UP: WriterReply = {
+  kind: 'failed',
+  error: { name: 'WorkerExitedError', code: 'ERR_WORKER_EXITED', message: 'the follower hung up before its batch ran; it was not run' },
+};
+
+/** Drops the follower tasks at the head of the queue whose follower has hung up. */
+function dropUnwanted(): void {
+  for (let next = jobs[0]; next?.kind === 'task' && next.wanted !== undefined && !next.wanted(); next = jobs[0]) {
+    jobs.shift();
+    next.done(HUNG_UP);
+  }
 }
 
 async function drain(): Promise<void> {
-  while (jobs.length > 0) {
+  while ((dropUnwanted(), jobs.length > 0)) {
     const job = jobs.shift()!;
     if (job.kind === 'step') {
       await job.step().then(() => job.done(undefined), job.done);
@@ -74,7 +94,7 @@ async function drain(): Promise<void> {
       let ops = job.task.count;
       let bytes = job.task.bytes;
       for (
-        let next = jobs[0];
+        let next = (dropUnwanted(), jobs[0]);
         next?.kind === 'task' &&
         next.task.kind === 'batch' &&
         ops + next.task.count <= config.maxBatchOps &&
@@ -87,6 +107,7 @@ async function drain(): Promise<void> {
         ops += next.task.count;
         bytes += next.task.bytes;
         group.push({ ...next, task: next.task });
+        dropUnwanted();
       }
       await runGroup(group);
     } else {

@@ -21,10 +21,17 @@ export interface Follower {
   readonly synchronous: SynchronousMode;
 }
 
+/**
+ * Queues a follower's task. `wanted()` is asked again just before the task's transaction starts:
+ * a follower that has hung up meanwhile (it gave up on a leader that was stopped) reported the
+ * task as outcome-unknown, so it is dropped rather than committed behind its back.
+ */
+export type RunFollowerTask = (task: WriterTask, wanted: () => boolean) => Promise<WriterReply>;
+
 /** The writer's side of the leader socket: everything runs in the writer's one chain of jobs. */
 export interface LeaderHost {
   /** Loads the follower's procedures, raises `synchronous` if it asks for more, runs its setup. */
-  join(follower: Follower, request: JoinRequest): Promise<{ welcome: LinkMessage; runTask: (task: WriterTask) => Promise<WriterReply> }>;
+  join(follower: Follower, request: JoinRequest): Promise<{ welcome: LinkMessage; runTask: RunFollowerTask }>;
   /** The follower's socket closed. */
   leave(follower: Follower): void;
 }
@@ -163,7 +170,7 @@ export class LeaderServer {
     let followerNonce: Uint8Array | null = null;
     let pid = 0;
     let follower: Follower | null = null;
-    let runTask: ((task: WriterTask) => Promise<WriterReply>) | null = null;
+    let runTask: RunFollowerTask | null = null;
     /** Task ids this follower has with the writer: a duplicate would answer the wrong op. */
     const inFlight = new Set<number>();
     /** Refused or cut off: nothing more this peer sends is read. */
@@ -244,7 +251,7 @@ export class LeaderServer {
             return true;
           }
           inFlight.add(id);
-          runTask(checked.task).then((reply) => {
+          runTask(checked.task, () => !socket.destroyed && !socket.readableEnded).then((reply) => {
             inFlight.delete(id);
             send({ kind: 'reply', id, reply });
           });
@@ -262,8 +269,7 @@ export class LeaderServer {
       if (ended) return;
       try {
         for (const frame of decoder.push(chunk)) if (!onFrame(frame)) break;
-      } catch (err) {
-        if (process.env.LS_DEBUG) console.error('leader: closing a connection:', err);
+      } catch {
         // Whatever this peer sent, it ends here: this connection only.
         socket.destroy();
       }
