@@ -2,7 +2,8 @@
 //   --smoke   a seconds-long version (CI runs it so the harness never rots)
 //   --only    comma-separated suites: strategies, shapes, processes, wal, micro (the default set),
 //             contention (the retry-policy comparison behind docs/contention.md) and failover (a
-//             shared writer's leader killed under load) and postgres (the same queue on a throwaway
+//             shared writer's leader killed under load), liveness (its leader stopped with SIGSTOP
+//             under load, then SIGCONT), hostile (a stranger flooding the leader's socket) and postgres (the same queue on a throwaway
 //             PostgreSQL server); the last three are not in the default set; tui (a 60 fps UI
 //             while rows are written) and gateway (autocannon against examples/gateway) are
 //             not either
@@ -23,6 +24,8 @@ import { callerShapes } from './suites/caller-shapes.js';
 import { commitStrategies } from './suites/commit-strategies.js';
 import { contention } from './suites/contention.js';
 import { failover } from './suites/failover.js';
+import { liveness } from './suites/liveness.js';
+import { hostile } from './suites/hostile.js';
 import { postgres } from './suites/postgres.js';
 import { tui } from './suites/tui.js';
 import { gateway } from './suites/gateway.js';
@@ -30,8 +33,8 @@ import { micro } from './suites/micro.js';
 import { multiProcess } from './suites/multi-process.js';
 import { walReader } from './suites/wal-reader.js';
 
-const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover', 'postgres', 'tui', 'gateway'] as const;
-const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover' && s !== 'postgres' && s !== 'tui' && s !== 'gateway');
+const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover', 'liveness', 'hostile', 'postgres', 'tui', 'gateway'] as const;
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover' && s !== 'liveness' && s !== 'hostile' && s !== 'postgres' && s !== 'tui' && s !== 'gateway');
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 const { values } = parseArgs({
@@ -72,6 +75,8 @@ try {
     walReader: want('wal') ? await suite(walReader) : [],
     micro: want('micro') ? await suite(micro) : [],
     failover: want('failover') ? await suite(failover) : [],
+    liveness: want('liveness') ? await suite(liveness) : [],
+    hostile: want('hostile') ? await suite(hostile) : [],
     postgres: want('postgres') ? await suite(postgres) : [],
     tui: want('tui') ? await suite(tui) : [],
     gateway: want('gateway') ? await suite(gateway) : [],

@@ -153,6 +153,22 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
   if (batchedPg && perWritePg) {
     goals.push(ratioGoal('PostgreSQL: batched ≥ 10x per-write commits through the queue', batchedPg.opsPerSec, perWritePg.opsPerSec, 10, 'ops/s'));
   }
+  for (const h of r.hostile) {
+    goals.push(ratioGoal(`a stranger flooding the leader's socket: honest followers keep ≥ 0.8x their write rate`, h.followerWritesDuring, h.followerWritesBefore, 0.8, 'writes'));
+    goals.push({
+      goal: "a stranger flooding the leader's socket: leader RSS growth < 64 MiB, 0 failed writes, the leader still leads",
+      measured: `${(h.leaderRssGrowthBytes / 2 ** 20).toFixed(1)} MiB; ${h.failedWrites} failed; ${h.leaderRole}`,
+      met: h.leaderRssGrowthBytes < 64 * 2 ** 20 && h.failedWrites === 0 && h.leaderRole === 'leader',
+    });
+  }
+  for (const l of r.liveness) {
+    const bound = l.busyDeadlineMs + 1_000;
+    goals.push({
+      goal: `leader stopped ${l.stoppedMs / 1000} s under load (busyDeadlineMs ${l.busyDeadlineMs}): every follower's slowest write ≤ ${bound} ms; 0 lost, 0 duplicates, 1 leader`,
+      measured: `slowest ${Math.round(l.slowestWriteMs)} ms; ${l.lost} lost, ${l.duplicates} duplicates, ${l.leaders} leader(s); ${l.ackedWhileStopped} acked while stopped`,
+      met: l.slowestWriteMs <= bound && l.lost === 0 && l.duplicates === 0 && l.leaders === 1 && l.integrity === 'ok',
+    });
+  }
   return goals;
 }
 

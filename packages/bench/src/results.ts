@@ -35,6 +35,12 @@ export interface ProcessResult {
   readonly gaps: ReadonlyArray<readonly [number, number]>;
   /** Writes rejected with WorkerExitedError (outcome unknown: a leader died holding them). */
   readonly inDoubt: number;
+  /** Writes rejected with BusyTimeoutError. */
+  readonly busy: number;
+  /** Writes acknowledged inside each wall-clock window the suite named (ACK_WINDOWS). */
+  readonly inWindows: readonly number[];
+  /** Every `stats().role` this process had after its writes (a follower that wrote alone for a while: follower, solo). */
+  readonly roles: readonly string[];
   readonly firstError?: string;
 }
 
@@ -64,6 +70,44 @@ export interface FailoverResult {
   /** Rows in the file: at least `acknowledged`, at most `acknowledged + inDoubt`. */
   readonly rows: number;
   readonly integrity: string;
+}
+
+/** One round of the liveness suite: the leader stopped with SIGSTOP under load, then SIGCONT. */
+export interface LivenessResult {
+  readonly followers: number;
+  readonly stoppedMs: number;
+  readonly busyDeadlineMs: number;
+  /** Each follower's slowest write (acknowledged or rejected), the worst of them. */
+  readonly slowestWriteMs: number;
+  /** Follower writes acknowledged while the leader was stopped. */
+  readonly ackedWhileStopped: number;
+  readonly inDoubt: number;
+  readonly busy: number;
+  readonly acknowledged: number;
+  /** Rows the followers wrote: at least `acknowledged` (else `lost` > 0), at most `acknowledged + inDoubt` (else duplicates). */
+  readonly rows: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  /** Processes that led at any point: must be 1. */
+  readonly leaders: number;
+  readonly integrity: string;
+}
+
+/** The hostile suite: a stranger flooding the leader's socket while followers write. */
+export interface HostileResult {
+  /** Who the stranger ran as. */
+  readonly as: string;
+  readonly windowMs: number;
+  /** Connections the stranger opened during its window. */
+  readonly connections: number;
+  /** The honest followers' acknowledged writes in the quiet window and in the abuse window (same length). */
+  readonly followerWritesBefore: number;
+  readonly followerWritesDuring: number;
+  /** The leader process's peak RSS during the abuse, over its RSS just before. */
+  readonly leaderRssGrowthBytes: number;
+  /** Writes of the leader and the followers that failed (must be 0). */
+  readonly failedWrites: number;
+  readonly leaderRole: string;
 }
 
 /** One row of the gateway suite (`--only gateway`): autocannon against examples/gateway. */
@@ -149,6 +193,10 @@ export interface BenchResults {
   readonly micro: MicroResult[];
   /** Leader SIGKILLed under load (`--only failover`). */
   readonly failover: FailoverResult[];
+  /** Leader SIGSTOPped under load (`--only liveness`). */
+  readonly liveness: LivenessResult[];
+  /** A stranger flooding the leader's socket (`--only hostile`). */
+  readonly hostile: HostileResult[];
   /** The same rows into one PostgreSQL server (`--only postgres`). */
   readonly postgres: PostgresResult[];
   /** A 60 fps UI while rows are written (`--only tui`). */

@@ -78,8 +78,13 @@ export class LeaderServer {
   readonly #token: Buffer;
   readonly #host: LeaderHost;
   readonly #sessions = new Set<Socket>();
-  /** Connections still handshaking, oldest first. */
-  readonly #pending = new Set<Socket>();
+  /**
+   * Connections still handshaking, oldest first, or refused and waiting for the peer to hang up:
+   * each with the time it is cut off. One sweep for all of them, not a timer each: a stranger can
+   * open thousands of connections a second, and every object per connection counts.
+   */
+  readonly #pending = new Map<Socket, number>();
+  readonly #sweep: NodeJS.Timeout;
   readonly #startTime = processStartTime();
   #closing = false;
 
@@ -90,6 +95,11 @@ export class LeaderServer {
     server.on('connection', (socket) => this.#serve(socket));
     // EMFILE and the like while accepting: that connection is lost, the server keeps listening.
     server.on('error', () => undefined);
+    this.#sweep = setInterval(() => {
+      const now = performance.now();
+      for (const [socket, cutOffAt] of this.#pending) if (cutOffAt <= now) socket.destroy();
+    }, 250);
+    this.#sweep.unref();
   }
 
   /**
@@ -127,7 +137,8 @@ export class LeaderServer {
   beginClose(): void {
     this.#closing = true;
     this.#server.close();
-    for (const socket of this.#pending) socket.destroy();
+    clearInterval(this.#sweep);
+    for (const socket of this.#pending.keys()) socket.destroy();
   }
 
   /**
@@ -149,14 +160,12 @@ export class LeaderServer {
 
   #serve(socket: Socket): void {
     this.#sessions.add(socket);
-    this.#pending.add(socket);
+    this.#pending.set(socket, performance.now() + PRE_AUTH_LIMITS.handshakeMs);
     if (this.#pending.size > PRE_AUTH_LIMITS.pendingConnections) {
-      const oldest = this.#pending.values().next().value!;
+      const oldest = this.#pending.keys().next().value!;
       this.#pending.delete(oldest);
       oldest.destroy();
     }
-    const handshakeTimer = setTimeout(() => socket.destroy(), PRE_AUTH_LIMITS.handshakeMs);
-    handshakeTimer.unref();
     const decoder = new FrameDecoder(PRE_AUTH_LIMITS.helloBytes);
     const send = (msg: LinkMessage): void => {
       if (socket.destroyed || !socket.writable) return;
@@ -179,12 +188,12 @@ export class LeaderServer {
       ended = true;
       send({ kind: 'refused', error, ...extra });
       socket.end();
-      // A peer that does not read its refusal is cut off all the same.
-      setTimeout(() => socket.destroy(), 1_000).unref();
+      // A peer that does not hang up after its refusal is cut off all the same.
+      this.#pending.delete(socket);
+      this.#pending.set(socket, performance.now() + 1_000);
     };
     const refuse = (message: string): void => refuseWith({ name: 'ShareRefusedError', code: WriterErrorCode.shareRefused, message });
     const authenticated = (): void => {
-      clearTimeout(handshakeTimer);
       this.#pending.delete(socket);
       decoder.maxFrameBytes = MAX_FOLLOWER_FRAME_BYTES;
       decoder.allowV8 = true;
@@ -217,6 +226,7 @@ export class LeaderServer {
             ended = true;
             send({ kind: 'bye' });
             socket.end();
+            this.#pending.set(socket, performance.now() + 1_000);
             return false;
           }
           for (const [k, sql] of msg.setup.entries()) {
@@ -276,7 +286,6 @@ export class LeaderServer {
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
-      clearTimeout(handshakeTimer);
       this.#pending.delete(socket);
       this.#sessions.delete(socket);
       // Only a follower that finished joining; one still joining leaves when its join ends.

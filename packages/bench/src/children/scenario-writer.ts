@@ -52,7 +52,8 @@ if (variant === 'before') {
 } else {
   // After: the session store on litescribe.
   const retry = retryMin === undefined ? {} : { busyRetryMinMs: Number(retryMin), busyRetryMaxMs: Number(retryMax) };
-  const store = await SessionStore.open(path, { ...retry, shareWriter: variant === 'shared' ? 'auto' : 'off' });
+  const deadline = process.env.BUSY_DEADLINE_MS === undefined ? {} : { busyDeadlineMs: Number(process.env.BUSY_DEADLINE_MS) };
+  const store = await SessionStore.open(path, { ...retry, ...deadline, shareWriter: variant === 'shared' ? 'auto' : 'off' });
   await store.ensureSession(session, 'bench');
   append = (i) => store.appendMessage(session, message(i));
   busyRetries = () => store.queue.stats().busyRetries;
@@ -71,6 +72,12 @@ const wallNow = (): number => performance.timeOrigin + performance.now();
 let lastAck = wallNow();
 const gaps: Array<[number, number]> = [];
 let inDoubt = 0;
+let busy = 0;
+// Suites may name wall-clock windows ("from,to;from,to" in epoch ms; the liveness suite's SIGSTOP to
+// SIGCONT, the hostile suite's before and during): acknowledgements in each are counted.
+const windows = (process.env.ACK_WINDOWS ?? '').split(';').filter((w) => w !== '').map((w) => w.split(',').map(Number) as [number, number]);
+const inWindows = windows.map(() => 0);
+const roles = new Set<string>([role()]);
 let ops = 0;
 let errors = 0;
 let firstError: string | undefined;
@@ -83,13 +90,16 @@ for (let i = 0; performance.now() < deadline; i++) {
     ops += 1;
     const at = wallNow();
     if (at - lastAck >= 5 && gaps.length < 5_000) gaps.push([lastAck, at]);
+    for (let w = 0; w < windows.length; w++) if (at >= windows[w]![0] && at < windows[w]![1]) inWindows[w]! += 1;
     lastAck = at;
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_WORKER_EXITED') inDoubt += 1;
+    if ((err as { code?: string }).code === 'ERR_BUSY_TIMEOUT') busy += 1;
     errors += 1;
     firstError ??= `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`;
   }
   latency.recordMs(performance.now() - t0);
+  roles.add(role());
   if (thinkMs > 0) await sleep(Math.random() * 2 * thinkMs);
 }
 const seconds = (performance.now() - started) / 1000;
@@ -110,6 +120,9 @@ const result: ProcessResult = {
   role: finalRole,
   gaps,
   inDoubt,
+  busy,
+  inWindows,
+  roles: [...roles],
   ...(firstError === undefined ? {} : { firstError }),
 };
 console.log(JSON.stringify(result));

@@ -9,11 +9,13 @@ export interface ChildRun {
   readonly saw: (line: string) => Promise<void>;
   /** Sends a signal to the child. */
   readonly kill: (signal: NodeJS.Signals) => void;
+  readonly pid: number;
 }
 
-export function runChild(script: string, args: readonly string[]): ChildRun {
+export function runChild(script: string, args: readonly string[], env: Readonly<Record<string, string>> = {}, uid?: number): ChildRun {
   const file = fileURLToPath(new URL(`../children/${script}`, import.meta.url));
-  const proc = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ids = uid === undefined ? {} : { uid, gid: uid, cwd: '/' };
+  const proc = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, ...ids });
   const lines: string[] = [];
   const waiters: Array<{ line: string; resolve: () => void }> = [];
   let buf = '';
@@ -34,6 +36,7 @@ export function runChild(script: string, args: readonly string[]): ChildRun {
   return {
     done,
     kill: (signal) => proc.kill(signal),
+    pid: proc.pid ?? 0,
     saw: (line) => (lines.includes(line) ? Promise.resolve() : new Promise((resolve) => waiters.push({ line, resolve }))),
   };
 }

@@ -64,6 +64,20 @@ export function buildTables(r: BenchResults): TableData[] {
       rows: r.failover.map((f, i) => [String(i + 1), String(f.followers), fmt(f.medianMs, 0), fmt(f.worstMs, 0), fmt(f.acknowledged), fmt(f.inDoubt), fmt(f.rows), f.integrity]),
     });
   }
+  if (r.liveness.length > 0) {
+    tables.push({
+      title: 'Leader stopped with SIGSTOP under load, then SIGCONT (followers writing back to back)',
+      head: ['followers', 'stopped s', 'busyDeadlineMs', 'slowest follower write ms', 'acked while stopped', 'in doubt', 'BusyTimeoutError', 'acknowledged', 'rows', 'lost', 'duplicates', 'leaders', 'integrity'],
+      rows: r.liveness.map((l) => [String(l.followers), fmt(l.stoppedMs / 1000, 1), fmt(l.busyDeadlineMs), fmt(l.slowestWriteMs, 0), fmt(l.ackedWhileStopped), fmt(l.inDoubt), fmt(l.busy), fmt(l.acknowledged), fmt(l.rows), String(l.lost), String(l.duplicates), String(l.leaders), l.integrity]),
+    });
+  }
+  if (r.hostile.length > 0) {
+    tables.push({
+      title: "A stranger flooding the leader's socket (junk frames, 1 GiB length prefixes, idle connections) while followers write",
+      head: ['stranger', 'window s', 'its connections', 'follower writes before', 'follower writes during', 'during / before', 'leader RSS growth MiB', 'failed writes', 'leader role after'],
+      rows: r.hostile.map((h) => [h.as, fmt(h.windowMs / 1000, 0), fmt(h.connections), fmt(h.followerWritesBefore), fmt(h.followerWritesDuring), fmt(h.followerWritesDuring / Math.max(1, h.followerWritesBefore), 2), fmt(h.leaderRssGrowthBytes / MiB, 1), String(h.failedWrites), h.leaderRole]),
+    });
+  }
   if (r.gateway.length > 0) {
     const label = { litescribe: 'litescribe (@litescribe/fastify)', inline: 'better-sqlite3 inline', sqlite3: 'node-sqlite3' };
     tables.push({
