@@ -28,6 +28,7 @@ const messageBody = {
  * better-sqlite3 inline (`'inline'`) or node-sqlite3 (`'sqlite3'`), see stores.mjs.
  */
 export async function buildApp({ path, logger = false, mode = 'litescribe', ...queueOptions }) {
+  if (!['litescribe', 'inline', 'sqlite3'].includes(mode)) throw new Error(`unknown gateway mode ${JSON.stringify(mode)}: expected litescribe, inline or sqlite3`);
   const app = Fastify({ logger });
   if (mode === 'litescribe') {
     await app.register(litescribe, { path, setup: SCHEMA, ...queueOptions });

@@ -4,7 +4,9 @@
 // the event loop kept up — while it saves every message and imports files of lines.
 //
 //   node tui.mjs chat.db        type and press Enter to save; /import <file> loads a file's lines
-//                               in one runMany(); /quit or Ctrl-C closes the queue and exits.
+//                               in one runMany(); /quit or Ctrl-C closes the queue and exits;
+//                               Ctrl-Z suspends it (fg resumes). Its table is chat_lines, so it can
+//                               share a file with other programs (the gateway example's messages).
 import { readFile } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { openWriteQueue } from '@litescribe/core';
@@ -12,14 +14,14 @@ import { openWriteQueue } from '@litescribe/core';
 const path = process.argv[2] ?? 'chat.db';
 const q = await openWriteQueue({
   path,
-  setup: 'CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, author TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL)',
+  setup: 'CREATE TABLE IF NOT EXISTS chat_lines (id INTEGER PRIMARY KEY, author TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL)',
 });
-const INSERT = 'INSERT INTO messages (author, text, at) VALUES (?, ?, ?)';
+const INSERT = 'INSERT INTO chat_lines (author, text, at) VALUES (?, ?, ?)';
 
 /** The transcript on screen: newest last; `saved` flips when the write has committed. */
 const transcript = [];
 let input = '';
-let status = `saved ${(await q.get('SELECT count(*) AS n FROM messages')).n} messages before`;
+let status = `saved ${(await q.get('SELECT count(*) AS n FROM chat_lines')).n} messages before`;
 let frames = 0;
 let slowFrames = 0;
 let maxGap = 0;
@@ -97,13 +99,32 @@ async function quit() {
   process.exit(0);
 }
 
+// Raw mode turns the terminal's own Ctrl-Z handling off (it arrives as a key): give the terminal
+// back, then stop as the terminal would have stopped us. Other processes sharing the file's writer
+// with this one do not wait for it meanwhile (see "When sharing cannot be used" in the README).
+function suspend() {
+  clearInterval(timer);
+  process.stdin.setRawMode?.(false);
+  process.stdout.write('\x1b[?25h\x1b[?1049l');
+  process.kill(process.pid, 'SIGTSTP');
+}
+process.on('SIGCONT', () => {
+  process.stdin.setRawMode?.(true);
+  process.stdout.write('\x1b[?1049h\x1b[?25l\x1b[2J');
+  lastFrame = performance.now(); // the time spent stopped is not a slow frame
+  status = 'resumed';
+  clearInterval(timer);
+  timer = setInterval(frame, 1000 / 60);
+});
+
 process.stdout.write('\x1b[?1049h\x1b[?25l\x1b[2J');
-const timer = setInterval(frame, 1000 / 60);
+let timer = setInterval(frame, 1000 / 60);
 process.stdin.setRawMode?.(true);
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (keys) => {
   for (const key of keys) {
     if (key === '\u0003') return void quit();
+    if (key === '\u001a') return void suspend();
     if (key === '\r' || key === '\n') {
       const line = input.trim();
       input = '';

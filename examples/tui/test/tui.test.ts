@@ -48,7 +48,7 @@ test('in a real terminal: it saves what is typed, imports 50,000 lines while red
   tmux('send-keys', '-t', session, '/quit', 'Enter');
   await waitFor(/closed: every message saved/);
   const rows = new Database(db, { readonly: true });
-  expect(rows.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(50_001);
-  expect(rows.prepare("SELECT text FROM messages WHERE author = 'me'").pluck().get()).toBe('hello from tmux');
+  expect(rows.prepare('SELECT count(*) FROM chat_lines').pluck().get()).toBe(50_001);
+  expect(rows.prepare("SELECT text FROM chat_lines WHERE author = 'me'").pluck().get()).toBe('hello from tmux');
   rows.close();
 }, 60_000);
