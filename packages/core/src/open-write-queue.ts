@@ -44,6 +44,9 @@ export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQ
   );
   queue = new WriteQueue(opts, engine.runner, scheduler, stats, engine.opened, engine.readers);
   if (engine.handsOver) handOverAtExit(queue);
+  const fellBack = engine.fellBack;
+  // After the caller's `await` has resumed (it may attach a listener right away), not before.
+  if (fellBack !== null) setImmediate(() => queue?.reportRole(fellBack));
   return queue;
 }
 
@@ -62,6 +65,8 @@ interface Engine {
   readonly periodicCheckpoints: boolean;
   /** A shared writer's leader hands over when its process runs out of work. */
   readonly handsOver: boolean;
+  /** A shared writer that opened writing alone, and why. */
+  readonly fellBack: RoleChange | null;
 }
 
 /** SQLite: this process's writer thread, or a shared writer (lead or follow). */
@@ -70,7 +75,7 @@ async function openSqlite(opts: ResolvedOptions, hooks: EngineHooks): Promise<En
   const sharing = opts.shareWriter === 'auto' && process.platform === 'linux';
   // Before any of them is opened or created: files another user planted or can write are refused.
   try {
-    checkOwnFiles(opts.path);
+    checkOwnFiles(opts.path, sharing);
   } catch (err) {
     if (err instanceof PlantedFile) throw new UnsafeFileError(err.message);
     throw err;
@@ -97,8 +102,9 @@ async function openSqlite(opts: ResolvedOptions, hooks: EngineHooks): Promise<En
   };
   let runner: TaskRunner;
   let opened: Opened;
+  let fellBack: RoleChange | null = null;
   if (address !== null) {
-    ({ writer: runner, opened } = await SharedWriter.open(
+    ({ writer: runner, opened, fellBack } = await SharedWriter.open(
       { ...config, share: address },
       { procedures: opts.procedures, synchronous: opts.synchronous },
       opts.setup,
@@ -113,11 +119,11 @@ async function openSqlite(opts: ResolvedOptions, hooks: EngineHooks): Promise<En
     opts.readers === 0
       ? null
       : new ReaderPool(sqliteReaderSpec({ path: opts.path, statementCacheSize: opts.statementCacheSize, busyTimeoutMs: 5_000, safeIntegers: opts.safeIntegers }, opts.readers));
-  return { runner, opened, readers, periodicCheckpoints: true, handsOver: address !== null };
+  return { runner, opened, readers, periodicCheckpoints: true, handsOver: address !== null, fellBack };
 }
 
 /** PostgreSQL: its writer thread and reader thread; the scheduler is the same. */
 async function openPostgresEngine(opts: ResolvedOptions & { url: string }, hooks: EngineHooks): Promise<Engine> {
   const { thread, opened, readers } = await openPostgres(opts, hooks.onNotice, hooks.onError);
-  return { runner: thread, opened, readers, periodicCheckpoints: false, handsOver: false };
+  return { runner: thread, opened, readers, periodicCheckpoints: false, handsOver: false, fellBack: null };
 }

@@ -98,11 +98,22 @@ export class SharedWriter implements TaskRunner {
   }
 
   /** Elects (or joins, or writes alone) and runs `setup` through whoever writes. */
-  static async open(config: WriterConfig & { share: ShareAddress }, join: Omit<JoinParams, 'setup'>, setup: readonly string[], hooks: SharedWriterHooks): Promise<{ writer: SharedWriter; opened: Opened }> {
+  /**
+   * Elects (or joins, or writes alone) and runs `setup` through whoever writes. `fellBack` is the
+   * reason when it opened writing alone because sharing could not be used (no `'role'` event can
+   * reach the queue's listeners before open resolves; the queue emits it just after).
+   */
+  static async open(
+    config: WriterConfig & { share: ShareAddress },
+    join: Omit<JoinParams, 'setup'>,
+    setup: readonly string[],
+    hooks: SharedWriterHooks,
+  ): Promise<{ writer: SharedWriter; opened: Opened; fellBack: RoleChange | null }> {
     const writer = new SharedWriter(config, config.share, join, hooks);
     const { current, opened, reason } = await writer.#elect(setup);
+    writer.#role = current.role;
     writer.#use(current, reason);
-    return { writer, opened };
+    return { writer, opened, fellBack: current.role === 'solo' ? { role: 'solo', previous: 'solo', reason } : null };
   }
 
   /** The role this process plays now (or played last, while it elects again). */

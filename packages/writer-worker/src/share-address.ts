@@ -111,19 +111,20 @@ export class UnsafeFileError extends Error {
   readonly code = WriterErrorCode.unsafeFile;
 }
 
-function unsafe(file: string, why: string): UnsafeFileError {
+function unsafe(file: string, why: string, orOff = false): UnsafeFileError {
   return new UnsafeFileError(
-    `refusing ${file}: ${why}. Another user could have planted it, or can change or read what is written. Fix: remove it (or chown/chmod it), and keep the database in a folder only you can write`,
+    `refusing ${file}: ${why}. Another user could have planted it, or can change or read what is written. Fix: remove it (or chown/chmod it), and keep the database in a folder only you can write${orOff ? "; or open with shareWriter: 'off', which does not use this file" : ''}`,
   );
 }
 
 /**
  * Checks, before anything opens them, that the database file and the files beside it (`-wal`,
- * `-shm`, the leader token) are this user's own: owned by this process's uid, not writable by
- * others, and (for the sidecars) not symbolic links. Files that do not exist yet pass: they are
- * created owner-only. Throws {@link UnsafeFileError} naming the file and what is wrong with it.
+ * `-shm`, and with `sharing` the leader token) are this user's own: owned by this process's uid,
+ * not writable by others, and (for the sidecars) not symbolic links. Files that do not exist yet
+ * pass: they are created owner-only. Throws {@link UnsafeFileError} naming the file and what is
+ * wrong with it.
  */
-export function checkOwnFiles(path: string): void {
+export function checkOwnFiles(path: string, sharing: boolean): void {
   const uid = process.getuid?.() ?? 0;
   let real: string;
   try {
@@ -145,6 +146,7 @@ export function checkOwnFiles(path: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   for (const [suffix, privateOnly] of [['-wal', false], ['-shm', false], ['-litescribe-token', true]] as const) {
+    if (privateOnly && !sharing) continue;
     const file = `${real}${suffix}`;
     let st: Stats;
     try {
@@ -152,10 +154,10 @@ export function checkOwnFiles(path: string): void {
     } catch {
       continue;
     }
-    if (st.isSymbolicLink()) throw unsafe(file, 'it is a symbolic link');
-    if (!st.isFile()) throw unsafe(file, 'it is not a regular file');
-    if (st.uid !== uid) throw unsafe(file, `it is owned by uid ${st.uid}, not by this process's uid ${uid}`);
+    if (st.isSymbolicLink()) throw unsafe(file, 'it is a symbolic link', privateOnly);
+    if (!st.isFile()) throw unsafe(file, 'it is not a regular file', privateOnly);
+    if (st.uid !== uid) throw unsafe(file, `it is owned by uid ${st.uid}, not by this process's uid ${uid}`, privateOnly);
     const mask = privateOnly ? 0o077 : 0o002;
-    if ((st.mode & mask) !== 0) throw unsafe(file, `its mode ${(st.mode & 0o777).toString(8)} lets ${privateOnly ? 'others read or write it' : 'others write it'}`);
+    if ((st.mode & mask) !== 0) throw unsafe(file, `its mode ${(st.mode & 0o777).toString(8)} lets ${privateOnly ? 'others read or write it' : 'others write it'}`, privateOnly);
   }
 }
