@@ -259,7 +259,8 @@ test('a squatter holding the meeting point before the first open: the opener wri
     await q.run(INSERT, ['squatted', `meanwhile-${i}`]);
     await new Promise((r) => setTimeout(r, 20));
   }
-  expect(roles).toEqual(['leader']);
+  // 'solo' just after open (it opened writing alone), then 'leader' once the squatter left.
+  expect(roles).toEqual(['solo', 'leader']);
   await q.run(INSERT, ['squatted', 'after']);
   const { q: follower } = await openTestQueue({ path });
   expect(follower.stats().role).toBe('follower');

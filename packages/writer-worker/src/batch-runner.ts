@@ -50,7 +50,7 @@ export async function runBatch(
     errors: Array.from({ length: count }, (_, i) => [i, error(i)] as const),
     busyRetries,
     lockWaitMs,
-    walBytes: conn.recentWalBytes(),
+    walBytes: conn.recentWalBytes(0),
     transactionOps: count,
   });
 
@@ -109,7 +109,7 @@ export async function runBatch(
     if (conn.db.inTransaction) conn.rollback.run();
     return failAll((i) => (i === abort.opIndex ? abort.error : rolledBack(abort)));
   }
-  return { kind: 'batch-done', committed: true, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes: conn.recentWalBytes(), transactionOps: count };
+  return { kind: 'batch-done', committed: true, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes: conn.recentWalBytes(task.bytes), transactionOps: count };
 }
 
 /** A statement that failed to prepare: each op using it fails with the same error. */

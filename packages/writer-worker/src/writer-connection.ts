@@ -39,6 +39,8 @@ export class WriterConnection {
   readonly #walPath: string;
   #walSeenAt = Number.NEGATIVE_INFINITY;
   #walSeenBytes = 0;
+  /** Estimated bytes committed since the WAL was last looked at. */
+  #writtenSinceSeen = 0;
 
   private constructor(db: DatabaseHandle, config: WriterConfig, procedures: ReadonlyMap<string, Procedure>, version: string) {
     this.db = db;
@@ -86,17 +88,23 @@ export class WriterConnection {
   walBytes(): number {
     this.#walSeenBytes = statSync(this.#walPath, { throwIfNoEntry: false })?.size ?? 0;
     this.#walSeenAt = performance.now();
+    this.#writtenSinceSeen = 0;
     return this.#walSeenBytes;
   }
 
   /**
-   * The WAL size for a batch reply. A lone write's reply is on its caller's critical path and a
-   * `stat` is a few microseconds of it, so while the WAL was last seen well under the target size
-   * the figure may be up to 5 ms old; near the target or the soft limit it is always fresh, so the
-   * checkpoint that bounds the WAL is never late.
+   * The WAL size for a batch reply, after a batch of about `batchBytes`. A lone write's reply is on
+   * its caller's critical path and a `stat` is a few microseconds of it, so while the WAL was last
+   * seen well under the target size the figure may be up to 5 ms old — unless the batches since
+   * then could have grown it by a quarter of the target (a few large batches in 5 ms could carry it
+   * past the target unseen, and a burst that then ends would leave its checkpoint for the next
+   * write). Near the target or the soft limit it is always fresh, so the checkpoint that bounds the
+   * WAL is never late.
    */
-  recentWalBytes(): number {
-    const fresh = this.#walSeenBytes >= this.config.walTargetBytes / 2 || performance.now() - this.#walSeenAt >= 5;
+  recentWalBytes(batchBytes: number): number {
+    this.#writtenSinceSeen += batchBytes;
+    const target = this.config.walTargetBytes;
+    const fresh = this.#walSeenBytes >= target / 2 || this.#writtenSinceSeen >= target / 4 || performance.now() - this.#walSeenAt >= 5;
     return fresh ? this.walBytes() : this.#walSeenBytes;
   }
 
