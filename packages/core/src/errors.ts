@@ -111,6 +111,19 @@ export class UnsafeFileError extends LitescribeError {
 }
 
 /**
+ * The database file or its `-wal` was deleted or replaced while the queue had it open (a cleanup
+ * script, a sync tool, a restored backup renamed over it). What the writer committed from then on
+ * went into a generation of the file nobody reads again, so it is never acknowledged: the
+ * operation that found it and every later one reject with this error, no checkpoint of the old
+ * generation runs (not even at close), and a leader steps down. The message says which file
+ * changed; close the queue, check the file, and open it again.
+ */
+export class FileReplacedError extends LitescribeError {
+  override readonly name = 'FileReplacedError';
+  readonly code = 'ERR_FILE_REPLACED';
+}
+
+/**
  * PostgreSQL could not be reached (at open, or for longer than `busyDeadlineMs` later on). Nothing
  * of the operation ran; the queue stays usable and tries again for the next batch.
  */
@@ -168,6 +181,7 @@ const BY_CODE: Record<string, CodedErrorClass> = {
   ERR_SERVER_UNAVAILABLE: ServerUnavailableError,
   ERR_NOT_SUPPORTED: NotSupportedError,
   ERR_UNSAFE_FILE: UnsafeFileError,
+  ERR_FILE_REPLACED: FileReplacedError,
 };
 
 /** Every `code` litescribe can put on an error it raises itself. */

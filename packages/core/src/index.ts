@@ -25,6 +25,7 @@ export {
   ServerUnavailableError,
   ShareRefusedError,
   UnsafeFileError,
+  FileReplacedError,
   SqliteError,
   TransactionLostError,
   UnknownProcedureError,

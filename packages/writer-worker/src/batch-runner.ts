@@ -12,6 +12,11 @@ import type { Procedure, WriterConnection } from './writer-connection.js';
 /** The procedures a batch's `call` op may name: a merged batch holds ops of several processes, each with its own module. */
 export type ProcedureLookup = (opIndex: number) => ReadonlyMap<string, Procedure>;
 
+/** COMMIT itself threw. */
+class CommitFailed {
+  constructor(readonly error: ErrorData) {}
+}
+
 /** Raised inside the op loop when the whole transaction must be abandoned. */
 class BatchAbort {
   constructor(
@@ -103,9 +108,19 @@ export async function runBatch(
       }
       if (!conn.db.inTransaction) throw new BatchAbort(i, transactionLost(null));
     }
-    conn.commit.run();
+    try {
+      conn.commit.run();
+    } catch (err) {
+      throw new CommitFailed(toErrorData(err));
+    }
   } catch (err) {
-    const abort = err instanceof BatchAbort ? err : new BatchAbort(-1, toErrorData(err));
+    if (err instanceof CommitFailed && !conn.db.inTransaction) {
+      // SQLite ended the transaction itself while committing (an I/O error, a full disk): some or
+      // all of it may be in the WAL, so whether it committed cannot be said.
+      return failAll(() => commitUnknown(err.error));
+    }
+    // A COMMIT that failed and left the transaction open (SQLITE_BUSY) is rolled back: nothing of it committed.
+    const abort = err instanceof BatchAbort ? err : new BatchAbort(-1, err instanceof CommitFailed ? err.error : toErrorData(err));
     if (conn.db.inTransaction) conn.rollback.run();
     return failAll((i) => (i === abort.opIndex ? abort.error : rolledBack(abort)));
   }
@@ -124,6 +139,15 @@ function rolledBack(abort: BatchAbort): ErrorData {
     message: `transaction rolled back, nothing of this batch was committed: ${which} failed: ${abort.error.message}`,
     ...(abort.error.code === undefined ? {} : { code: abort.error.code }),
     opIndex: abort.opIndex,
+  };
+}
+
+/** COMMIT failed and SQLite ended the transaction: the outcome-unknown error, SQLite's code in the message. */
+function commitUnknown(cause: ErrorData): ErrorData {
+  return {
+    name: 'WorkerExitedError',
+    code: WriterErrorCode.workerExited,
+    message: `COMMIT failed (${cause.code ?? cause.name}: ${cause.message}); whether this batch committed is unknown: check the database before retrying`,
   };
 }
 

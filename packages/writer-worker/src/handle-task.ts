@@ -7,7 +7,7 @@ import { toErrorData } from './error-data.js';
 import { Followers } from './followers.js';
 import { LeaderServer } from './leader-server.js';
 import { mergeBatches, splitBatchDone } from './merge-batches.js';
-import type { BatchTask, CheckpointReport, WriterConfig, WriterNotice, WriterReply, WriterTask } from './protocol.js';
+import type { BatchTask, CheckpointReport, ErrorData, WriterConfig, WriterNotice, WriterReply, WriterTask } from './protocol.js';
 import { WriterErrorCode } from './protocol.js';
 import { WriterConnection, WriterError } from './writer-connection.js';
 import type { Procedure } from './writer-connection.js';
@@ -121,7 +121,21 @@ async function drain(): Promise<void> {
 async function runGroup(group: ReadonlyArray<{ task: BatchTask; procedures: Procedures | null; done: (reply: WriterReply) => void }>): Promise<void> {
   let replies: WriterReply[];
   try {
+    if (halted !== null) {
+      const failed: WriterReply = { kind: 'failed', error: fileReplaced(halted, false) };
+      group.forEach((g) => g.done(failed));
+      return;
+    }
     const conn = await connect();
+    // Looked at before the transaction too: after a backup was renamed over the file, a commit
+    // would put page images of the old file into the -wal beside the new one.
+    const before = conn.generationProblem();
+    if (before !== null) {
+      halt(before);
+      const failed: WriterReply = { kind: 'failed', error: fileReplaced(before, false) };
+      group.forEach((g) => g.done(failed));
+      return;
+    }
     const merged = mergeBatches(group.map((g) => g.task));
     // Each op's `call` resolves against its own process's procedures module.
     const bounds = group.map((g) => g.task.count);
@@ -135,7 +149,16 @@ async function runGroup(group: ReadonlyArray<{ task: BatchTask; procedures: Proc
     };
     const done = await runBatch(conn, merged, retryPolicy, proceduresOf);
     if (done.committed) commitsSinceCheckpoint += 1;
-    replies = splitBatchDone(done, bounds);
+    // Looked at after the commit, before anyone is told: a batch that went into a generation of the
+    // file nobody will read again is never acknowledged.
+    const problem = conn.generationProblem();
+    if (problem !== null) {
+      halt(problem);
+      const failed: WriterReply = { kind: 'failed', error: fileReplaced(problem, done.committed) };
+      replies = group.map(() => failed);
+    } else {
+      replies = splitBatchDone(done, bounds);
+    }
   } catch (err) {
     const failed: WriterReply = { kind: 'failed', error: toErrorData(err) };
     replies = group.map(() => failed);
@@ -157,6 +180,44 @@ export function handleTask(task: WriterTask): Promise<WriterReply> {
 /** Commits since the last checkpoint, every process's. */
 let commitsSinceCheckpoint = 0;
 
+/**
+ * Set once the database file or its -wal was deleted or replaced under the connection (what
+ * changed): from then on nothing is written, checkpointed or acknowledged, and every task fails
+ * with `ERR_FILE_REPLACED`. A leader steps down, so its followers elect one on the live file.
+ */
+let halted: string | null = null;
+
+/**
+ * A leader's event loop is live, so it also looks at the file once a second between writes: a
+ * backup renamed over the file gets a new inode, and a new opener would lead that one while this
+ * leader still led the old one. (A writer serving only its own process looks after each batch.)
+ */
+function watchGeneration(): void {
+  const timer = setInterval(() => {
+    if (server === null || halted !== null) return void clearInterval(timer);
+    const problem = connection?.generationProblem() ?? null;
+    if (problem !== null) halt(problem);
+  }, 1_000);
+  timer.unref();
+}
+
+function halt(problem: string): void {
+  halted ??= problem;
+  if (server !== null) {
+    void server.end();
+    server = null;
+  }
+}
+
+function fileReplaced(problem: string, committed: boolean): ErrorData {
+  const what = committed ? 'written into the old generation of the file, so it is not in the live one' : 'not written';
+  return {
+    name: 'FileReplacedError',
+    code: WriterErrorCode.fileReplaced,
+    message: `${what}: ${problem}. This queue writes no more: close it, check the database file, and open it again`,
+  };
+}
+
 async function runTask(task: WriterTask): Promise<WriterReply> {
   try {
     switch (task.kind) {
@@ -164,6 +225,7 @@ async function runTask(task: WriterTask): Promise<WriterReply> {
         if (config.share !== null && server === null) {
           try {
             server = await LeaderServer.listen(config.share.socketName, config.share.tokenPath, followers);
+            watchGeneration();
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
             throw new WriterError(WriterErrorCode.leaderExists, 'another process leads this database file');
@@ -182,6 +244,12 @@ async function runTask(task: WriterTask): Promise<WriterReply> {
         throw new Error('batches run in groups (drain)');
       case 'checkpoint': {
         const conn = await connect();
+        // Checkpointing a dead generation would copy its frames over whatever the live file holds.
+        const problem = halted ?? conn.generationProblem();
+        if (problem !== null) {
+          halt(problem);
+          return { kind: 'failed', error: fileReplaced(problem, false) };
+        }
         if (task.mode === 'auto' && !checkpointDue(conn)) return { kind: 'checkpointed', reports: [] };
         commitsSinceCheckpoint = 0;
         const reason = task.mode === 'auto' ? 'interval' : 'request';
@@ -193,9 +261,13 @@ async function runTask(task: WriterTask): Promise<WriterReply> {
         let reports: CheckpointReport[] = [];
         if (connection !== null) {
           const conn = connection;
-          reports = await checkpoint(conn, 'truncate', 'close');
           connection = null;
-          conn.close();
+          if ((halted ?? conn.generationProblem()) !== null) {
+            conn.closeDeadGeneration();
+          } else {
+            reports = await checkpoint(conn, 'truncate', 'close');
+            conn.close();
+          }
         }
         notices?.close();
         notices = null;

@@ -185,6 +185,8 @@ export type WriterNotice = {
 /** Codes of litescribe's own errors that the writer produces. */
 export const WriterErrorCode = {
   busyTimeout: 'ERR_BUSY_TIMEOUT',
+  /** The outcome of the operation is unknown (a writer that died with it, a COMMIT that failed). */
+  workerExited: 'ERR_WORKER_EXITED',
   invalidSql: 'ERR_INVALID_SQL',
   invalidParams: 'ERR_INVALID_PARAMS',
   unknownProcedure: 'ERR_UNKNOWN_PROCEDURE',
@@ -196,6 +198,7 @@ export const WriterErrorCode = {
   serverUnavailable: 'ERR_SERVER_UNAVAILABLE',
   notSupported: 'ERR_NOT_SUPPORTED',
   unsafeFile: 'ERR_UNSAFE_FILE',
+  fileReplaced: 'ERR_FILE_REPLACED',
   /** Internal: another process bound the leader socket first; the opener follows it instead. */
   leaderExists: 'ERR_LEADER_EXISTS',
 } as const;

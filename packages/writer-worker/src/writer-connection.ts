@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { fstatSync, ftruncateSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as DatabaseHandle, Statement } from 'better-sqlite3';
 import { retryWhileBusy } from './busy-retry.js';
@@ -36,7 +36,11 @@ export class WriterConnection {
   readonly begin: Statement;
   readonly commit: Statement;
   readonly rollback: Statement;
+  readonly #realPath: string;
   readonly #walPath: string;
+  /** `dev:ino` of the database file and of its -wal as this connection opened them (the WAL once it exists). */
+  readonly #dbId: string;
+  #walId: string | null;
   #walSeenAt = Number.NEGATIVE_INFINITY;
   #walSeenBytes = 0;
   /** Estimated bytes committed since the WAL was last looked at. */
@@ -51,7 +55,60 @@ export class WriterConnection {
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
-    this.#walPath = `${config.path}-wal`;
+    // SQLite keeps -wal and -shm beside the file's real path (a symlink is followed).
+    this.#realPath = realpathSync(config.path);
+    this.#walPath = `${this.#realPath}-wal`;
+    this.#dbId = fileId(this.#realPath) ?? '';
+    this.#walId = fileId(this.#walPath);
+  }
+
+  /**
+   * What changed under this connection since it opened, or null: the database file deleted or
+   * replaced (another file renamed over its name), or its -wal deleted or replaced. Either way this
+   * connection writes into a generation nobody else will read — a new opener of the path sees
+   * another file — so what it commits from then on would be acknowledged and lost. Two `stat`s.
+   */
+  generationProblem(): string | null {
+    const db = fileId(this.#realPath);
+    if (db === null) return `the database file ${this.#realPath} was deleted while the queue had it open`;
+    if (db !== this.#dbId) return `the database file ${this.#realPath} was replaced (another file was renamed over it, e.g. a restored backup) while the queue had it open`;
+    const wal = fileId(this.#walPath);
+    if (this.#walId === null) {
+      this.#walId = wal; // not created yet when the connection opened
+      return null;
+    }
+    if (wal === null) return `${this.#walPath} was deleted while the queue had the database open (the writes it held since the last checkpoint went with it)`;
+    if (wal !== this.#walId) return `${this.#walPath} was replaced while the queue had the database open`;
+    return null;
+  }
+
+  /**
+   * Closes a connection whose generation is gone (see {@link generationProblem}) without letting
+   * SQLite's close-time checkpoint copy it into the live file. A moved or deleted database file
+   * SQLite already leaves alone. A deleted -wal it would checkpoint into the (same) database file,
+   * over pages a new generation may have written, and then delete the new generation's -wal by
+   * name: the dead WAL (still open here) is truncated first, so that checkpoint reads nothing and
+   * fails.
+   */
+  closeDeadGeneration(): void {
+    const [dev, ino] = (this.#walId ?? '').split(':');
+    if (this.#walId !== null && fileId(this.#walPath) !== this.#walId) {
+      for (const name of readdirSync('/proc/self/fd')) {
+        const fd = Number(name);
+        try {
+          if (!readlinkSync(`/proc/self/fd/${name}`).startsWith(this.#walPath)) continue;
+          const st = fstatSync(fd);
+          if (String(st.dev) === dev && String(st.ino) === ino) ftruncateSync(fd, 0);
+        } catch {
+          // closed meanwhile, or not ours to touch
+        }
+      }
+    }
+    try {
+      this.db.close();
+    } catch {
+      // the failed checkpoint may surface here: nothing was copied
+    }
   }
 
   /** Opens the file and applies the connection settings; closes what it opened if a step fails. */
@@ -111,6 +168,12 @@ export class WriterConnection {
   close(): void {
     this.db.close();
   }
+}
+
+/** `dev:ino` of a file, or null when it is not there. */
+function fileId(path: string): string | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st === undefined ? null : `${st.dev}:${st.ino}`;
 }
 
 /** Applies the connection settings; returns `sqlite_version()`. */
