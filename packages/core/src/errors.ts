@@ -124,6 +124,26 @@ export class FileReplacedError extends LitescribeError {
 }
 
 /**
+ * At open: this process cannot write the database file, its `-wal` or `-shm`, or its folder
+ * (read-only file, read-only folder, read-only file system). The message names the file and why;
+ * nothing was opened.
+ */
+export class NotWritableError extends LitescribeError {
+  override readonly name = 'NotWritableError';
+  readonly code = 'ERR_NOT_WRITABLE';
+}
+
+/**
+ * At open: the database is on a network or cross-VM file system (NFS, SMB/CIFS, 9p, virtiofs, …)
+ * where SQLite's WAL can corrupt it silently. The message names the file system and its mount;
+ * `allowNetworkFileSystem: true` opens it anyway (only when every process using it runs on this host).
+ */
+export class NetworkFileSystemError extends LitescribeError {
+  override readonly name = 'NetworkFileSystemError';
+  readonly code = 'ERR_NETWORK_FILE_SYSTEM';
+}
+
+/**
  * PostgreSQL could not be reached (at open, or for longer than `busyDeadlineMs` later on). Nothing
  * of the operation ran; the queue stays usable and tries again for the next batch.
  */
@@ -182,6 +202,8 @@ const BY_CODE: Record<string, CodedErrorClass> = {
   ERR_NOT_SUPPORTED: NotSupportedError,
   ERR_UNSAFE_FILE: UnsafeFileError,
   ERR_FILE_REPLACED: FileReplacedError,
+  ERR_NOT_WRITABLE: NotWritableError,
+  ERR_NETWORK_FILE_SYSTEM: NetworkFileSystemError,
 };
 
 /** Every `code` litescribe can put on an error it raises itself. */

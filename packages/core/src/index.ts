@@ -26,6 +26,8 @@ export {
   ShareRefusedError,
   UnsafeFileError,
   FileReplacedError,
+  NotWritableError,
+  NetworkFileSystemError,
   SqliteError,
   TransactionLostError,
   UnknownProcedureError,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { WriterConfig, WriterNotice } from '@litescribe/writer-worker';
-import { UnsafeFileError as PlantedFile, checkOwnFiles, createPrivateFile, shareAddress } from '@litescribe/writer-worker/link';
+import { checkLocalFileSystem, checkOwnFiles, checkWritable, createPrivateFile, shareAddress } from '@litescribe/writer-worker/link';
 import { BatchScheduler } from './batch-scheduler.js';
-import { UnsafeFileError, errorFromData } from './errors.js';
+import { errorFromData } from './errors.js';
 import { handOverAtExit } from './hand-over-at-exit.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, WriteQueueOptions } from './options.js';
@@ -73,11 +73,15 @@ interface Engine {
 async function openSqlite(opts: ResolvedOptions, hooks: EngineHooks): Promise<Engine> {
   // Abstract sockets (the meeting point) are Linux's; elsewhere every process writes for itself.
   const sharing = opts.shareWriter === 'auto' && process.platform === 'linux';
-  // Before any of them is opened or created: files another user planted or can write are refused.
+  // Before any of them is opened or created: files another user planted or can write, files this
+  // process cannot write, and file systems where the WAL can corrupt the file are refused.
   try {
     checkOwnFiles(opts.path, sharing);
+    checkWritable(opts.path);
+    if (!opts.allowNetworkFileSystem) checkLocalFileSystem(opts.path);
   } catch (err) {
-    if (err instanceof PlantedFile) throw new UnsafeFileError(err.message);
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_')) throw errorFromData({ name: 'Error', message: (err as Error).message, code });
     throw err;
   }
   if (sharing) createPrivateFile(opts.path); // the meeting point is keyed by the file's inode

@@ -63,6 +63,12 @@ export interface WriteQueueOptions {
   /** Open even on an SQLite with the WAL-reset corruption bug (only safe with one writing process). Default false. */
   allowUnsafeSqliteVersion?: boolean;
   /**
+   * Open a database on a network or cross-VM file system (NFS, SMB/CIFS, 9p, virtiofs, …), which
+   * is otherwise refused with `NetworkFileSystemError`: SQLite's WAL only works when every process
+   * using the file runs on one host. Default false.
+   */
+  allowNetworkFileSystem?: boolean;
+  /**
    * `'auto'`: the processes of this user on this machine that open the same file share one writer:
    * the first leads, the others send it their operations over a local socket (Linux; elsewhere
    * `'auto'` acts as `'off'`). `'off'`: this process writes with its own writer thread. Default `'auto'`.
@@ -89,6 +95,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' |
   statementCacheSize: 256,
   readers: 1,
   allowUnsafeSqliteVersion: false,
+  allowNetworkFileSystem: false,
   shareWriter: 'auto',
   isolation: 'read committed',
   safeIntegers: false,
@@ -102,6 +109,7 @@ const SQLITE_ONLY = [
   'checkpointEveryCommits',
   'checkpointWaitMs',
   'allowUnsafeSqliteVersion',
+  'allowNetworkFileSystem',
   'shareWriter',
   'safeIntegers',
 ] as const;
@@ -174,6 +182,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 
   const allowUnsafe = o.allowUnsafeSqliteVersion ?? false;
   if (typeof allowUnsafe !== 'boolean') fail('allowUnsafeSqliteVersion', 'a boolean', allowUnsafe);
+  const allowNetwork = o.allowNetworkFileSystem ?? false;
+  if (typeof allowNetwork !== 'boolean') fail('allowNetworkFileSystem', 'a boolean', allowNetwork);
   const safeIntegers = o.safeIntegers ?? false;
   if (typeof safeIntegers !== 'boolean') fail('safeIntegers', 'a boolean', safeIntegers);
 
@@ -203,6 +213,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     statementCacheSize: integer(o, 'statementCacheSize', 0),
     readers: integer(o, 'readers', 0),
     allowUnsafeSqliteVersion: allowUnsafe,
+    allowNetworkFileSystem: allowNetwork,
     safeIntegers,
     shareWriter: oneOf(o, 'shareWriter', ['auto', 'off'] as const),
   };

@@ -199,6 +199,8 @@ export const WriterErrorCode = {
   notSupported: 'ERR_NOT_SUPPORTED',
   unsafeFile: 'ERR_UNSAFE_FILE',
   fileReplaced: 'ERR_FILE_REPLACED',
+  notWritable: 'ERR_NOT_WRITABLE',
+  networkFileSystem: 'ERR_NETWORK_FILE_SYSTEM',
   /** Internal: another process bound the leader socket first; the opener follows it instead. */
   leaderExists: 'ERR_LEADER_EXISTS',
 } as const;

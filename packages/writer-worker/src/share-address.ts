@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { WriterErrorCode } from './protocol.js';
 
 /** Where the processes sharing one database file meet: the leader's socket and the proof of access. */
@@ -104,60 +103,4 @@ export function readToken(tokenPath: string): Buffer {
     throw new ShareError(`the leader token ${tokenPath} is damaged (${token.length} bytes, not ${TOKEN_BYTES}); remove it and the next leader writes a new one`);
   }
   return token;
-}
-
-/** A file beside the database that another user could have planted, or could write or read. */
-export class UnsafeFileError extends Error {
-  readonly code = WriterErrorCode.unsafeFile;
-}
-
-function unsafe(file: string, why: string, orOff = false): UnsafeFileError {
-  return new UnsafeFileError(
-    `refusing ${file}: ${why}. Another user could have planted it, or can change or read what is written. Fix: remove it (or chown/chmod it), and keep the database in a folder only you can write${orOff ? "; or open with shareWriter: 'off', which does not use this file" : ''}`,
-  );
-}
-
-/**
- * Checks, before anything opens them, that the database file and the files beside it (`-wal`,
- * `-shm`, and with `sharing` the leader token) are this user's own: owned by this process's uid,
- * not writable by others, and (for the sidecars) not symbolic links. Files that do not exist yet
- * pass: they are created owner-only. Throws {@link UnsafeFileError} naming the file and what is
- * wrong with it.
- */
-export function checkOwnFiles(path: string, sharing: boolean): void {
-  const uid = process.getuid?.() ?? 0;
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    // Not there yet: the sidecars would sit beside it in its (real) folder.
-    try {
-      real = join(realpathSync(dirname(path)), basename(path));
-    } catch {
-      return; // no folder either: opening will say so
-    }
-  }
-  try {
-    const st = statSync(real);
-    if (!st.isFile()) throw unsafe(real, 'it is not a regular file');
-    if (st.uid !== uid) throw unsafe(real, `it is owned by uid ${st.uid}, not by this process's uid ${uid}`);
-    if ((st.mode & 0o002) !== 0) throw unsafe(real, `others may write it (mode ${(st.mode & 0o777).toString(8)})`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  for (const [suffix, privateOnly] of [['-wal', false], ['-shm', false], ['-litescribe-token', true]] as const) {
-    if (privateOnly && !sharing) continue;
-    const file = `${real}${suffix}`;
-    let st: Stats;
-    try {
-      st = lstatSync(file);
-    } catch {
-      continue;
-    }
-    if (st.isSymbolicLink()) throw unsafe(file, 'it is a symbolic link', privateOnly);
-    if (!st.isFile()) throw unsafe(file, 'it is not a regular file', privateOnly);
-    if (st.uid !== uid) throw unsafe(file, `it is owned by uid ${st.uid}, not by this process's uid ${uid}`, privateOnly);
-    const mask = privateOnly ? 0o077 : 0o002;
-    if ((st.mode & mask) !== 0) throw unsafe(file, `its mode ${(st.mode & 0o777).toString(8)} lets ${privateOnly ? 'others read or write it' : 'others write it'}`, privateOnly);
-  }
 }
