@@ -127,9 +127,9 @@ async function runGroup(group: ReadonlyArray<{ task: BatchTask; procedures: Proc
       return;
     }
     const conn = await connect();
-    // Looked at before the transaction too: after a backup was renamed over the file, a commit
-    // would put page images of the old file into the -wal beside the new one.
-    const before = conn.generationProblem();
+    // The database file is looked at before the transaction too: after a backup was renamed over
+    // it, a commit would put page images of the old file into the -wal beside the new one.
+    const before = conn.databaseFileProblem();
     if (before !== null) {
       halt(before);
       const failed: WriterReply = { kind: 'failed', error: fileReplaced(before, false) };

@@ -69,16 +69,34 @@ export class WriterConnection {
    * another file — so what it commits from then on would be acknowledged and lost. Two `stat`s.
    */
   generationProblem(): string | null {
-    const db = fileId(this.#realPath);
-    if (db === null) return `the database file ${this.#realPath} was deleted while the queue had it open`;
-    if (db !== this.#dbId) return `the database file ${this.#realPath} was replaced (another file was renamed over it, e.g. a restored backup) while the queue had it open`;
-    const wal = fileId(this.#walPath);
+    const dbProblem = this.databaseFileProblem();
+    if (dbProblem !== null) return dbProblem;
+    const wal = statSync(this.#walPath, { throwIfNoEntry: false });
+    const walId = wal === undefined ? null : `${wal.dev}:${wal.ino}`;
     if (this.#walId === null) {
-      this.#walId = wal; // not created yet when the connection opened
-      return null;
+      this.#walId = walId; // not created yet when the connection opened
+    } else if (walId === null) {
+      return `${this.#walPath} was deleted while the queue had the database open (the writes it held since the last checkpoint went with it)`;
+    } else if (walId !== this.#walId) {
+      return `${this.#walPath} was replaced while the queue had the database open`;
     }
-    if (wal === null) return `${this.#walPath} was deleted while the queue had the database open (the writes it held since the last checkpoint went with it)`;
-    if (wal !== this.#walId) return `${this.#walPath} was replaced while the queue had the database open`;
+    // The same stat gives the WAL size: the next batch reply need not look again.
+    this.#walSeenBytes = wal?.size ?? 0;
+    this.#walSeenAt = performance.now();
+    this.#writtenSinceSeen = 0;
+    return null;
+  }
+
+  /**
+   * The part of {@link generationProblem} that matters before a transaction: whether the database
+   * file is still the one this connection has (one `stat`). After a backup was renamed over it, a
+   * commit would put page images of the old file into the -wal beside the new one; a deleted -wal
+   * harms nobody by being written (the check after the commit refuses the batch).
+   */
+  databaseFileProblem(): string | null {
+    const db = statSync(this.#realPath, { throwIfNoEntry: false });
+    if (db === undefined) return `the database file ${this.#realPath} was deleted while the queue had it open`;
+    if (`${db.dev}:${db.ino}` !== this.#dbId) return `the database file ${this.#realPath} was replaced (another file was renamed over it, e.g. a restored backup) while the queue had it open`;
     return null;
   }
 

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Bench } from 'tinybench';
 import { openWriteQueue } from '@litescribe/core';
@@ -15,7 +16,8 @@ export async function micro(ctx: BenchContext): Promise<MicroResult[]> {
   ctx.progress('micro-benchmarks (tinybench): cost per op on each thread');
   const params = Array.from({ length: PER_ITERATION }, (_, i) => pooledParams(i));
   const q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, maxQueue: 1 << 20 });
-  const raw = new Database(ctx.freshFile());
+  const rawPath = ctx.freshFile();
+  const raw = new Database(rawPath);
   raw.pragma('journal_mode = WAL');
   raw.exec(SCHEMA);
   const insert = raw.prepare(INSERT_SQL);
@@ -38,6 +40,17 @@ export async function micro(ctx: BenchContext): Promise<MicroResult[]> {
     .add('thread hop: structured clone of the batch message and its reply', () => {
       structuredClone(batchMessage);
       structuredClone(outcomes);
+    })
+    .add('writer: file generation guard, per batch — stat the database before BEGIN, it and its -wal after COMMIT', () => {
+      // What the guard adds to a batch (WriterConnection.databaseFileProblem, generationProblem):
+      // three stats, one of which also gives the WAL size the reply carries (a stat the writer
+      // made before the guard at most once per 5 ms). Per iteration 1000 batches' worth: the figure
+      // is per batch, not per op.
+      for (let i = 0; i < PER_ITERATION; i++) {
+        statSync(rawPath, { throwIfNoEntry: false });
+        statSync(rawPath, { throwIfNoEntry: false });
+        statSync(`${rawPath}-wal`, { throwIfNoEntry: false });
+      }
     })
     .add('writer: one INSERT inside an open transaction (better-sqlite3)', () => {
       raw.exec('BEGIN');
