@@ -73,6 +73,18 @@ function contentsOf(path: string): Set<string> {
   }
 }
 
+/** A leader (this process) and an honest follower (another process), both writing back to back. */
+async function leaderUnderLoad(): Promise<{ leader: WriteQueue; path: string; errors: Error[]; honest: Child; mine: ReturnType<typeof keepWriting> }> {
+  const { q: leader, path } = await openTestQueue();
+  const errors: Error[] = [];
+  leader.on('error', (e) => errors.push(e));
+  const honest = spawnFixture('shared-writer.mjs', [path, 'honest', '1000000']);
+  await honest.waitForLine(/^role follower$/);
+  const mine = keepWriting(leader, 'leader');
+  await until(() => ackedBy(honest, 'honest').length > 20 && mine.acked.length > 20, 'writes from both processes');
+  return { leader, path, errors, honest, mine };
+}
+
 /**
  * Joins as a follower that holds the token (same user), then lets the test send whatever frames it
  * likes. Collects what the leader answers.
@@ -116,13 +128,7 @@ function batch(count: number, tag: string): Record<string, unknown> {
 }
 
 test('an authenticated follower sending malformed batches is refused alone: no other process loses or fails a write, and no writer thread dies', async () => {
-  const { q: leader, path } = await openTestQueue();
-  const errors: Error[] = [];
-  leader.on('error', (e) => errors.push(e));
-  const honest = spawnFixture('shared-writer.mjs', [path, 'honest', '1000000']);
-  await honest.waitForLine(/^role follower$/);
-  const mine = keepWriting(leader, 'leader');
-  await until(() => ackedBy(honest, 'honest').length > 20 && mine.acked.length > 20, 'writes from both processes');
+  const { leader, path, errors, honest, mine } = await leaderUnderLoad();
 
   // Each case: a task frame (v8 codec, as an authenticated peer may send) and what must happen.
   const cases: Array<{ name: string; task: unknown; id?: unknown }> = [
@@ -284,13 +290,7 @@ test('a squatter racing a failover: the surviving follower keeps writing, on its
 });
 
 test.runIf(asRoot)('(needs root, to run as uid 65534) another user before the handshake: junk, type-confused frames, oversized lengths and hundreds of idle connections cost the leader nothing lasting', async () => {
-  const { q: leader, path } = await openTestQueue();
-  const errors: Error[] = [];
-  leader.on('error', (e) => errors.push(e));
-  const honest = spawnFixture('shared-writer.mjs', [path, 'honest', '1000000']);
-  await honest.waitForLine(/^role follower$/);
-  const mine = keepWriting(leader, 'leader');
-  await until(() => ackedBy(honest, 'honest').length > 20, 'the honest follower writing');
+  const { leader, path, errors, honest, mine } = await leaderUnderLoad();
   const fdsBefore = readdirSync('/proc/self/fd').length;
   const rssBefore = process.memoryUsage().rss;
   const link = new URL('../../writer-worker/dist/link.js', import.meta.url).href;
