@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
 import type { Child } from './helpers.js';
-import { openTestQueue, reader, spawnFixture, tempDir, until } from './helpers.js';
+import { openTestQueue, processStateOf, reader, spawnFixture, tempDir, until } from './helpers.js';
 
 const DEADLINE_MS = 2_000;
 /** Loose: the goal (deadline + 1 s) is the bench's to measure; a test only checks that the wait is bounded. */
@@ -70,6 +70,7 @@ test('a leader stopped while idle: a follower notices within the bound, writes o
   for (let i = 0; i < 10; i++) await q.run(INSERT, ['f', `before-${i}`]);
   await until(() => !lockHeld(path), 'the leader idle, holding no lock');
   leader.proc.kill('SIGSTOP');
+  await until(() => processStateOf(leader.proc.pid!) === 'T', 'the leader stopped');
   // The write handed to the stopped leader is given up as outcome-unknown within the bound...
   const started = performance.now();
   const first = await q.run(INSERT, ['f', 'handed-over']).then(
@@ -108,6 +109,7 @@ test('a leader stopped under load: every follower write settles within the bound
   expect(await leader.waitForLine(/^role /)).toBe('role leader');
   const fs = await followers(path, ['f1', 'f2']);
   leader.proc.kill('SIGSTOP');
+  await until(() => processStateOf(leader.proc.pid!) === 'T', 'the leader stopped');
   const atStop = fs.map((c) => settled(c));
   // Whether the leader stopped between transactions or inside one, every follower keeps
   // settling writes: acknowledged through its own writer, or BusyTimeoutError at its deadline.
@@ -132,6 +134,7 @@ test('a leader stopped inside a transaction: followers get outcome-unknown and B
   await leader.waitForLine(/^holding$/);
   await until(() => lockHeld(path), 'the leader holding the write lock');
   leader.proc.kill('SIGSTOP');
+  await until(() => processStateOf(leader.proc.pid!) === 'T', 'the leader stopped');
   const atStop = settled(fs[0]!);
   // The lock stays with the stopped leader: the follower's writes end at its deadline, one by one.
   await until(() => fs[0]!.lines.filter((l) => l.startsWith('busy ')).length >= 2, 'BusyTimeoutError while the leader holds the lock', 30_000);
