@@ -1,6 +1,10 @@
-import type { WriteQueue } from './write-queue.js';
+/** What this needs of a queue (not the WriteQueue class itself: write-queue.ts imports this file). */
+export interface ClosableQueue {
+  stats(): { readonly role: string };
+  close(): Promise<void>;
+}
 
-const open = new Set<WriteQueue>();
+const open = new Set<ClosableQueue>();
 let listening = false;
 
 /**
@@ -10,7 +14,7 @@ let listening = false;
  * outcome-unknown when the process is gone. A process that never leads exits as before; `close()`
  * forgets the queue. One listener for every queue of the process.
  */
-export function handOverAtExit(queue: WriteQueue): void {
+export function handOverAtExit(queue: ClosableQueue): void {
   open.add(queue);
   if (listening) return;
   listening = true;
@@ -21,6 +25,6 @@ export function handOverAtExit(queue: WriteQueue): void {
 }
 
 /** The queue closed (or was destroyed): nothing to do for it at exit. */
-export function forgetAtExit(queue: WriteQueue): void {
+export function forgetAtExit(queue: ClosableQueue): void {
   open.delete(queue);
 }
