@@ -19,14 +19,16 @@ function refuseTransaction(sql: string): void {
   }
 }
 
-/** A read that turned out to write (e.g. `insert … returning()`), with a message that says what to do. */
-function explainReturning(err: unknown, sql: string): unknown {
-  if (err instanceof InvalidSqlError && /changes nothing/.test(err.message)) {
-    return new InvalidSqlError(
-      `${JSON.stringify(sql.slice(0, 60))} writes and returns rows; through litescribe a write resolves { changes, lastInsertRowid } (use .run()), and rows are read back with a select. (${err.message})`,
-    );
-  }
-  return err;
+/**
+ * Drizzle sends `insert/update/delete … .returning()` with method `all` or `get`: those are writes,
+ * and go through the queue, which resolves them with their rows (as objects keyed by column).
+ * Drizzle maps rows from arrays in select order: the column order of the RETURNING list, which is
+ * the objects' key order (columns of one table have distinct names).
+ */
+const WRITE_VERB = /^\s*(insert|update|delete|replace)\b/i;
+
+function asArrays(rows: ReadonlyArray<Record<string, unknown>> | undefined): unknown[][] {
+  return (rows ?? []).map((row) => Object.values(row));
 }
 
 /**
@@ -35,8 +37,9 @@ function explainReturning(err: unknown, sql: string): unknown {
  * - `select` → `q.all`/`q.get` on a reader thread; `insert`/`update`/`delete` → `q.run` (their
  *   `.run()` result is `{ rows: [], changes, lastInsertRowid }`).
  * - `db.batch([...])` of writes → one `q.batch`: all commit or none, never split.
- * - `.returning()`, a batch holding reads, and `db.transaction()` reject with `InvalidSqlError`
- *   (see the README for why and what to use instead).
+ * - `.returning()` on a write → `q.run`, resolved with its rows, committed with it (in a batch too).
+ * - A batch holding reads, and `db.transaction()`, reject with `InvalidSqlError` (see the README
+ *   for why and what to use instead).
  */
 export function drizzleQueue<TSchema extends Record<string, unknown> = Record<string, never>>(
   queue: WriteQueue,
@@ -49,23 +52,27 @@ export function drizzleQueue<TSchema extends Record<string, unknown> = Record<st
       const { changes, lastInsertRowid } = await queue.run(sql, bound);
       return { rows: [], changes, lastInsertRowid };
     }
-    try {
-      if (method === 'get') return { rows: (await queue.get<unknown[]>(sql, bound, { rowMode: 'array' })) as unknown as unknown[] };
-      return { rows: await queue.all<unknown[]>(sql, bound, { rowMode: 'array' }) };
-    } catch (err) {
-      throw explainReturning(err, sql);
+    if (WRITE_VERB.test(sql)) {
+      const rows = asArrays((await queue.run(sql, bound)).rows);
+      return { rows: method === 'get' ? (rows[0] as unknown as unknown[]) : rows };
     }
+    if (method === 'get') return { rows: (await queue.get<unknown[]>(sql, bound, { rowMode: 'array' })) as unknown as unknown[] };
+    return { rows: await queue.all<unknown[]>(sql, bound, { rowMode: 'array' }) };
   };
   const batchCallback: AsyncBatchRemoteCallback = async (queries) => {
-    const reads = queries.filter((q) => q.method !== 'run');
+    const reads = queries.filter((q) => q.method !== 'run' && !WRITE_VERB.test(q.sql));
     if (reads.length > 0) {
       throw new InvalidSqlError(
-        `db.batch() through litescribe takes writes only (run), got ${reads.length} that return rows (${reads.map((q) => q.method).join(', ')}): a batch is one write transaction in the writer; read before or after it`,
+        `db.batch() through litescribe takes writes only (with or without .returning()), got ${reads.length} reads (${reads.map((q) => q.method).join(', ')}): a batch is one write transaction in the writer; read before or after it`,
       );
     }
     for (const q of queries) refuseTransaction(q.sql);
     const results = await queue.batch(queries.map((q) => ({ sql: q.sql, params: q.params as unknown as BindParams })));
-    return results.map(({ changes, lastInsertRowid }) => ({ rows: [], changes, lastInsertRowid }));
+    return results.map(({ changes, lastInsertRowid, rows }, k) => {
+      if (queries[k]!.method === 'run') return { rows: [], changes, lastInsertRowid };
+      const arrays = asArrays(rows);
+      return { rows: queries[k]!.method === 'get' ? (arrays[0] as unknown as unknown[]) : arrays };
+    });
   };
   return drizzle(callback, batchCallback, config);
 }

@@ -61,7 +61,7 @@ test('db.batch() is one atomic q.batch: all of it commits, or (one statement fai
   expect((await db.select({ name: users.name }).from(users)).map((r) => r.name).sort()).toEqual(['a', 'c']);
 });
 
-test('typed errors surface through Drizzle; transactions, returning() and reads in a batch are refused with a clear error', async () => {
+test('typed errors surface through Drizzle; transactions and reads in a batch are refused with a clear error', async () => {
   const { db } = await open();
   await db.insert(users).values({ name: 'x' }).run();
   // Drizzle wraps a failing query's error (DrizzleQueryError, "Failed query: …"); litescribe's typed error is its cause.
@@ -72,12 +72,26 @@ test('typed errors surface through Drizzle; transactions, returning() and reads 
   const tx = await causeOf(db.transaction(async (t) => t.insert(users).values({ name: 'y' }).run()));
   expect(tx).toBeInstanceOf(InvalidSqlError);
   expect((tx as Error).message).toMatch(/db\.batch/);
-  const returning = await causeOf(db.insert(users).values({ name: 'z' }).returning());
-  expect(returning).toBeInstanceOf(InvalidSqlError);
-  expect((returning as Error).message).toMatch(/writes and returns rows/);
   const mixed = await causeOf(db.batch([db.insert(users).values({ name: 'w' }), db.select().from(users)]));
   expect(mixed).toBeInstanceOf(InvalidSqlError);
   expect((mixed as Error).message).toMatch(/writes only/);
   // Nothing of those stayed; the queue is still usable.
   expect((await db.select({ name: users.name }).from(users)).map((r) => r.name)).toEqual(['x']);
+});
+
+test("Drizzle's .returning(): inserts, updates and deletes resolve with their rows, alone and in db.batch()", async () => {
+  const { db } = await open();
+  expect(await db.insert(users).values({ name: 'ada' }).returning()).toEqual([{ id: 1, name: 'ada' }]);
+  expect(await db.insert(users).values([{ name: 'bob' }, { name: 'cy' }]).returning({ id: users.id })).toEqual([{ id: 2 }, { id: 3 }]);
+  expect(await db.update(users).set({ name: 'ADA' }).where(eq(users.id, 1)).returning({ name: users.name }).get()).toEqual({ name: 'ADA' });
+  const [post, removed] = await db.batch([
+    db.insert(posts).values({ userId: 1, title: 'hi' }).returning(),
+    db.delete(users).where(eq(users.name, 'cy')).returning({ id: users.id, name: users.name }),
+  ]);
+  expect(post).toEqual([{ id: 1, userId: 1, title: 'hi' }]);
+  expect(removed).toEqual([{ id: 3, name: 'cy' }]);
+  expect((await db.select({ name: users.name }).from(users)).map((r) => r.name).sort()).toEqual(['ADA', 'bob']);
+  // A failing returning write rejects with the typed error, and nothing of it stays.
+  const dup = await db.insert(users).values({ name: 'bob' }).returning().then(() => null, (e: unknown) => (e as Error).cause ?? e);
+  expect(dup).toBeInstanceOf(SqliteError);
 });

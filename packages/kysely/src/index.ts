@@ -11,7 +11,7 @@ import type { BindParams, RunResult, WriteQueue } from '@litescribe/core';
 /** Raw SQL (`sql\`…\``) that reads: sent to a reader thread rather than the writer. */
 const READ_VERB = /^\s*(select|with|values|explain)\b/i;
 
-/** Why `db.transaction()` and `.returning()` are refused, with what to use instead. */
+/** Why `db.transaction()` is refused, with what to use instead. */
 const TRANSACTION_REFUSED =
   "Kysely's db.transaction() cannot run on litescribe: the queue's writer owns the transaction, and holding it open across awaits would stop group commit for every caller. Compile the queries and pass them to kyselyBatch(queue, [...]) (one atomic transaction), or use a procedure (q.call).";
 
@@ -34,13 +34,9 @@ class LitescribeConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     if (isRead(query)) return { rows: await this.#queue.all<R>(query.sql, params(query)) };
-    if ('returning' in query.query && query.query.returning !== undefined) {
-      throw new InvalidSqlError(
-        `.returning() through litescribe is not supported: a write resolves { changes, lastInsertRowid } once committed (numAffectedRows, insertId here); read rows back with a select. Query: ${JSON.stringify(query.sql.slice(0, 60))}`,
-      );
-    }
-    const { changes, lastInsertRowid } = await this.#queue.run(query.sql, params(query));
-    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+    // A write with `returning`/`returningAll` resolves with its rows, committed with it.
+    const { changes, lastInsertRowid, rows } = await this.#queue.run(query.sql, params(query));
+    return { rows: (rows ?? []) as R[], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
   }
 
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
@@ -60,7 +56,7 @@ class LitescribeAdapter extends SqliteAdapter {
   }
 
   override get supportsReturning(): boolean {
-    return false;
+    return true;
   }
 }
 
@@ -104,8 +100,9 @@ export interface LitescribeDialectConfig {
  * A Kysely dialect on a litescribe queue (SQLite): `new Kysely<DB>({ dialect: new LitescribeDialect({ queue }) })`.
  *
  * - selects (and raw `sql` starting with SELECT/WITH/VALUES/EXPLAIN) → `q.all` on a reader thread;
- * - inserts, updates, deletes, DDL → `q.run`: `numAffectedRows` and `insertId` as bigint;
- * - `db.transaction()` and `.returning()` reject with `InvalidSqlError`; use {@link kyselyBatch}.
+ * - inserts, updates, deletes, DDL → `q.run`: `numAffectedRows` and `insertId` as bigint, and with
+ *   `returning`/`returningAll` the rows, committed in the same transaction;
+ * - `db.transaction()` rejects with `InvalidSqlError`; use {@link kyselyBatch}.
  */
 export class LitescribeDialect implements Dialect {
   readonly #queue: WriteQueue;

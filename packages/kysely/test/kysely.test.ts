@@ -53,7 +53,7 @@ test('kyselyBatch: Kysely-built writes commit atomically in one transaction, or 
   expect((await db.selectFrom('users').select('name').orderBy('id').execute()).map((r) => r.name)).toEqual(['a', 'b']);
 });
 
-test('typed errors surface through Kysely; transaction() and returning() are refused with a clear error', async () => {
+test('typed errors surface through Kysely; transaction() is refused with a clear error', async () => {
   const { db } = await open();
   await db.insertInto('users').values({ id: 1, name: 'x' }).execute();
   const dup = await db.insertInto('users').values({ id: 2, name: 'x' }).execute().catch((e: unknown) => e);
@@ -62,6 +62,21 @@ test('typed errors surface through Kysely; transaction() and returning() are ref
   const tx = await db.transaction().execute(async (t) => t.insertInto('users').values({ id: 3, name: 'y' }).execute()).catch((e: unknown) => e);
   expect(tx).toBeInstanceOf(InvalidSqlError);
   expect((tx as Error).message).toMatch(/kyselyBatch/);
-  await expect(db.insertInto('users').values({ id: 4, name: 'z' }).returningAll().execute()).rejects.toBeInstanceOf(InvalidSqlError);
   expect((await db.selectFrom('users').select('name').execute()).map((r) => r.name)).toEqual(['x']);
+});
+
+test("Kysely's returning / returningAll: a write resolves with its rows, committed with it", async () => {
+  const { db } = await open();
+  const inserted = await db.insertInto('users').values({ name: 'ada' }).returningAll().executeTakeFirstOrThrow();
+  expect(inserted).toEqual({ id: 1, name: 'ada' });
+  const many = await db.insertInto('users').values([{ name: 'bob' }, { name: 'cy' }]).returning(['id']).execute();
+  expect(many).toEqual([{ id: 2 }, { id: 3 }]);
+  const updated = await db.updateTable('users').set({ name: 'ADA' }).where('id', '=', 1).returning(['id', 'name']).execute();
+  expect(updated).toEqual([{ id: 1, name: 'ADA' }]);
+  const deleted = await db.deleteFrom('users').where('id', '>', 1).returning('name').execute();
+  expect(deleted.map((r) => r.name).sort()).toEqual(['bob', 'cy']);
+  // Without returning, a write still resolves its counts.
+  const plain = await db.insertInto('users').values({ name: 'dee' }).executeTakeFirst();
+  expect(plain.numInsertedOrUpdatedRows).toBe(1n);
+  expect((await db.selectFrom('users').select('name').orderBy('id').execute()).map((r) => r.name)).toEqual(['ADA', 'dee']);
 });

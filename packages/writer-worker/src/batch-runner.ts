@@ -90,10 +90,10 @@ export async function runBatch(
         if (sqlIndex >= 0) {
           const stmt = statements[sqlIndex]!;
           if (stmt instanceof PreparedError) throw stmt;
-          const r = runStatement(stmt, task.params[i]);
+          const r = runStatement(stmt, task.params[i], conn, safe);
           changes[i] = r.changes;
-          // A bigint rowid past 2^53 would not survive the Float64Array column.
-          if (safe) values.push([i, r]);
+          // A bigint rowid past 2^53 would not survive the Float64Array column; rows need a value.
+          if (safe || r.rows !== undefined) values.push([i, r]);
           else rowids[i] = Number(r.lastInsertRowid);
         } else {
           values.push([i, runComplex(conn, complex.get(i)!, proceduresOf(i), safe)]);
@@ -163,20 +163,20 @@ function transactionLost(detail: string | null): ErrorData {
 function runComplex(conn: WriterConnection, op: OpMessage, procedures: ReadonlyMap<string, Procedure>, safe: boolean): unknown {
   switch (op.kind) {
     case 'run':
-      return runStatement(conn.statements.get(op.sql).safeIntegers(safe), op.params);
+      return runStatement(conn.statements.get(op.sql).safeIntegers(safe), op.params, conn, safe);
     case 'batch':
-      return inSavepoint(conn, () => op.statements.map((s) => runStatement(conn.statements.get(s.sql).safeIntegers(safe), s.params)));
+      return inSavepoint(conn, () => op.statements.map((s) => runStatement(conn.statements.get(s.sql).safeIntegers(safe), s.params, conn, safe)));
     case 'call':
       return inSavepoint(conn, () => callProcedure(conn, procedures, op.name, op.args));
     case 'many':
-      return inSavepoint(conn, () => runMany(conn.statements.get(op.sql).safeIntegers(safe), op.rows));
+      return inSavepoint(conn, () => runMany(conn, conn.statements.get(op.sql).safeIntegers(safe), op.rows, safe));
     default:
       throw new Error(`unknown op kind: ${JSON.stringify((op as { kind: unknown }).kind)}`);
   }
 }
 
 /** Every row of a `runMany`, in order; the first failing row fails the op, naming its index. */
-function runMany(stmt: Statement, slices: readonly Uint8Array[]): RunResult {
+function runMany(conn: WriterConnection, stmt: Statement, slices: readonly Uint8Array[], safe: boolean): RunResult {
   let changes = 0;
   let lastInsertRowid: number | bigint = 0;
   let index = 0;
@@ -184,7 +184,8 @@ function runMany(stmt: Statement, slices: readonly Uint8Array[]): RunResult {
     for (const params of deserialize(slice) as BindParams[]) {
       let r: RunResult;
       try {
-        r = runStatement(stmt, params);
+        // A runMany of a statement with RETURNING keeps no rows: it resolves totals only.
+        r = runStatement(stmt, params, conn, safe, false);
       } catch (err) {
         if (err instanceof Error) err.message = `row ${index}: ${err.message}`;
         throw err;
@@ -197,8 +198,17 @@ function runMany(stmt: Statement, slices: readonly Uint8Array[]): RunResult {
   return { changes, lastInsertRowid };
 }
 
-function runStatement(stmt: Statement, params: BindParams | undefined): RunResult {
-  return stmt.run(...bindArgs(params));
+/**
+ * Runs one statement. A write that returns rows (`… RETURNING`, better-sqlite3's `reader`) is
+ * stepped with `all()` so its rows come back, committed with it; its changes and rowid then come
+ * from SQLite's own counters, read by one cached statement.
+ */
+function runStatement(stmt: Statement, params: BindParams | undefined, conn: WriterConnection, safe: boolean, keepRows = true): RunResult {
+  if (!stmt.reader) return stmt.run(...bindArgs(params));
+  const rows = stmt.all(...bindArgs(params)) as Array<Record<string, unknown>>;
+  const counters = conn.statements.get('SELECT changes() AS changes, last_insert_rowid() AS lastInsertRowid').safeIntegers(safe);
+  const { changes, lastInsertRowid } = counters.get() as { changes: number | bigint; lastInsertRowid: number | bigint };
+  return keepRows ? { changes: Number(changes), lastInsertRowid, rows } : { changes: Number(changes), lastInsertRowid };
 }
 
 function inSavepoint<T>(conn: WriterConnection, body: () => T): T {

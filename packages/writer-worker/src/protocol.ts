@@ -111,10 +111,15 @@ export interface ErrorData {
   readonly detail?: string;
 }
 
-/** What `run` resolves to: better-sqlite3's `RunResult`. */
+/** What `run` resolves to: better-sqlite3's `RunResult`, and the rows of a statement that returns some. */
 export interface RunResult {
   readonly changes: number;
   readonly lastInsertRowid: number | bigint;
+  /**
+   * The rows of a write that returns rows (`INSERT/UPDATE/DELETE … RETURNING`), as objects keyed by
+   * column name, committed with it. Absent for a statement that returns none.
+   */
+  readonly rows?: Array<Record<string, unknown>>;
 }
 
 /**
