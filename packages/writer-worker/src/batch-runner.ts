@@ -25,6 +25,12 @@ class BatchAbort {
   ) {}
 }
 
+/** A batch's reply, and what changed under the file (see `WriterConnection.generationProblem`), or null. */
+export interface BatchRun {
+  readonly done: BatchDone;
+  readonly moved: string | null;
+}
+
 /**
  * Runs a batch of operations as one `BEGIN IMMEDIATE … COMMIT` (group commit).
  *
@@ -32,13 +38,28 @@ class BatchAbort {
  * already undoes just the failed statement (statement journal). Multi-statement ops (`batch`, `call`)
  * run inside a SAVEPOINT so a failure part-way leaves nothing of them behind. An error that may end
  * the whole transaction (SQLITE_FULL, IOERR, …) rolls the batch back and every op is reported failed.
+ *
+ * After the transaction the file's generation is looked at, before anyone is told: a batch that
+ * went into a generation of the file nobody will read again is never acknowledged. The same `stat`
+ * of the -wal gives the WAL size the reply carries.
  */
 export async function runBatch(
   conn: WriterConnection,
   task: BatchTask,
   retry: BusyRetryPolicy,
   proceduresOf: ProcedureLookup = () => conn.procedures,
-): Promise<BatchDone> {
+): Promise<BatchRun> {
+  const outcome = await runTransaction(conn, task, retry, proceduresOf);
+  const moved = conn.generationProblem();
+  return { done: { ...outcome, walBytes: conn.walSeenBytes }, moved };
+}
+
+async function runTransaction(
+  conn: WriterConnection,
+  task: BatchTask,
+  retry: BusyRetryPolicy,
+  proceduresOf: ProcedureLookup,
+): Promise<Omit<BatchDone, 'walBytes'>> {
   const { count } = task;
   const changes = new Float64Array(count);
   const rowids = new Float64Array(count);
@@ -46,7 +67,7 @@ export async function runBatch(
   const errors: Array<[number, ErrorData]> = [];
   let busyRetries = 0;
   let lockWaitMs = 0;
-  const failAll = (error: (i: number) => ErrorData): BatchDone => ({
+  const failAll = (error: (i: number) => ErrorData): Omit<BatchDone, 'walBytes'> => ({
     kind: 'batch-done',
     committed: false,
     changes,
@@ -55,7 +76,6 @@ export async function runBatch(
     errors: Array.from({ length: count }, (_, i) => [i, error(i)] as const),
     busyRetries,
     lockWaitMs,
-    walBytes: conn.recentWalBytes(0),
     transactionOps: count,
   });
 
@@ -124,7 +144,7 @@ export async function runBatch(
     if (conn.db.inTransaction) conn.rollback.run();
     return failAll((i) => (i === abort.opIndex ? abort.error : rolledBack(abort)));
   }
-  return { kind: 'batch-done', committed: true, changes, rowids, values, errors, busyRetries, lockWaitMs, walBytes: conn.recentWalBytes(task.bytes), transactionOps: count };
+  return { kind: 'batch-done', committed: true, changes, rowids, values, errors, busyRetries, lockWaitMs, transactionOps: count };
 }
 
 /** A statement that failed to prepare: each op using it fails with the same error. */

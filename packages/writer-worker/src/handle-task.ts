@@ -73,19 +73,20 @@ function submitTask(task: WriterTask, procedures: Procedures | null, wanted?: ()
 
 const HUNG_UP: WriterReply = {
   kind: 'failed',
-  error: { name: 'WorkerExitedError', code: 'ERR_WORKER_EXITED', message: 'the follower hung up before its batch ran; it was not run' },
+  error: { name: 'WorkerExitedError', code: WriterErrorCode.workerExited, message: 'the follower hung up before its batch ran; it was not run' },
 };
 
-/** Drops the follower tasks at the head of the queue whose follower has hung up. */
-function dropUnwanted(): void {
+/** The next job, after dropping the follower tasks at the head of the queue whose follower has hung up. */
+function peekJob(): Job | undefined {
   for (let next = jobs[0]; next?.kind === 'task' && next.wanted !== undefined && !next.wanted(); next = jobs[0]) {
     jobs.shift();
     next.done(HUNG_UP);
   }
+  return jobs[0];
 }
 
 async function drain(): Promise<void> {
-  while ((dropUnwanted(), jobs.length > 0)) {
+  while (peekJob() !== undefined) {
     const job = jobs.shift()!;
     if (job.kind === 'step') {
       await job.step().then(() => job.done(undefined), job.done);
@@ -94,20 +95,19 @@ async function drain(): Promise<void> {
       let ops = job.task.count;
       let bytes = job.task.bytes;
       for (
-        let next = (dropUnwanted(), jobs[0]);
+        let next = peekJob();
         next?.kind === 'task' &&
         next.task.kind === 'batch' &&
         ops + next.task.count <= config.maxBatchOps &&
         bytes + next.task.bytes <= config.maxBatchBytes &&
         // One integer mode per merged batch: a process's safeIntegers decides how its rowids come back.
         (next.task.safeIntegers === true) === (job.task.safeIntegers === true);
-        next = jobs[0]
+        next = peekJob()
       ) {
         jobs.shift();
         ops += next.task.count;
         bytes += next.task.bytes;
         group.push({ ...next, task: next.task });
-        dropUnwanted();
       }
       await runGroup(group);
     } else {
@@ -121,49 +121,40 @@ async function drain(): Promise<void> {
 async function runGroup(group: ReadonlyArray<{ task: BatchTask; procedures: Procedures | null; done: (reply: WriterReply) => void }>): Promise<void> {
   let replies: WriterReply[];
   try {
-    if (halted !== null) {
-      const failed: WriterReply = { kind: 'failed', error: fileReplaced(halted, false) };
-      group.forEach((g) => g.done(failed));
-      return;
-    }
     const conn = await connect();
     // The database file is looked at before the transaction too: after a backup was renamed over
     // it, a commit would put page images of the old file into the -wal beside the new one.
-    const before = conn.databaseFileProblem();
+    const before = halted ?? conn.databaseFileProblem();
     if (before !== null) {
-      halt(before);
-      const failed: WriterReply = { kind: 'failed', error: fileReplaced(before, false) };
-      group.forEach((g) => g.done(failed));
-      return;
-    }
-    const merged = mergeBatches(group.map((g) => g.task));
-    // Each op's `call` resolves against its own process's procedures module.
-    const bounds = group.map((g) => g.task.count);
-    const proceduresOf = (opIndex: number): Procedures => {
-      let end = 0;
-      for (let k = 0; k < group.length; k++) {
-        end += bounds[k]!;
-        if (opIndex < end) return group[k]!.procedures ?? conn.procedures;
-      }
-      return conn.procedures;
-    };
-    const done = await runBatch(conn, merged, retryPolicy, proceduresOf);
-    if (done.committed) commitsSinceCheckpoint += 1;
-    // Looked at after the commit, before anyone is told: a batch that went into a generation of the
-    // file nobody will read again is never acknowledged.
-    const problem = conn.generationProblem();
-    if (problem !== null) {
-      halt(problem);
-      const failed: WriterReply = { kind: 'failed', error: fileReplaced(problem, done.committed) };
-      replies = group.map(() => failed);
+      replies = refuseGroup(group, before, false);
     } else {
-      replies = splitBatchDone(done, bounds);
+      const merged = mergeBatches(group.map((g) => g.task));
+      // Each op's `call` resolves against its own process's procedures module.
+      const bounds = group.map((g) => g.task.count);
+      const proceduresOf = (opIndex: number): Procedures => {
+        let end = 0;
+        for (let k = 0; k < group.length; k++) {
+          end += bounds[k]!;
+          if (opIndex < end) return group[k]!.procedures ?? conn.procedures;
+        }
+        return conn.procedures;
+      };
+      const { done, moved } = await runBatch(conn, merged, retryPolicy, proceduresOf);
+      if (done.committed) commitsSinceCheckpoint += 1;
+      replies = moved === null ? splitBatchDone(done, bounds) : refuseGroup(group, moved, done.committed);
     }
   } catch (err) {
     const failed: WriterReply = { kind: 'failed', error: toErrorData(err) };
     replies = group.map(() => failed);
   }
   group.forEach((g, k) => g.done(replies[k]!));
+}
+
+/** Halts (the file changed under the connection) and fails every batch of the group with why. */
+function refuseGroup(group: readonly unknown[], problem: string, committed: boolean): WriterReply[] {
+  halt(problem);
+  const failed: WriterReply = { kind: 'failed', error: fileReplaced(problem, committed) };
+  return group.map(() => failed);
 }
 
 /**

@@ -41,10 +41,7 @@ export class WriterConnection {
   /** `dev:ino` of the database file and of its -wal as this connection opened them (the WAL once it exists). */
   readonly #dbId: string;
   #walId: string | null;
-  #walSeenAt = Number.NEGATIVE_INFINITY;
   #walSeenBytes = 0;
-  /** Estimated bytes committed since the WAL was last looked at. */
-  #writtenSinceSeen = 0;
 
   private constructor(db: DatabaseHandle, config: WriterConfig, procedures: ReadonlyMap<string, Procedure>, version: string) {
     this.db = db;
@@ -80,10 +77,8 @@ export class WriterConnection {
     } else if (walId !== this.#walId) {
       return `${this.#walPath} was replaced while the queue had the database open`;
     }
-    // The same stat gives the WAL size: the next batch reply need not look again.
+    // The same stat gives the WAL size a batch reply carries (walSeenBytes).
     this.#walSeenBytes = wal?.size ?? 0;
-    this.#walSeenAt = performance.now();
-    this.#writtenSinceSeen = 0;
     return null;
   }
 
@@ -109,14 +104,13 @@ export class WriterConnection {
    * fails.
    */
   closeDeadGeneration(): void {
-    const [dev, ino] = (this.#walId ?? '').split(':');
     if (this.#walId !== null && fileId(this.#walPath) !== this.#walId) {
       for (const name of readdirSync('/proc/self/fd')) {
         const fd = Number(name);
         try {
           if (!readlinkSync(`/proc/self/fd/${name}`).startsWith(this.#walPath)) continue;
           const st = fstatSync(fd);
-          if (String(st.dev) === dev && String(st.ino) === ino) ftruncateSync(fd, 0);
+          if (`${st.dev}:${st.ino}` === this.#walId) ftruncateSync(fd, 0);
         } catch {
           // closed meanwhile, or not ours to touch
         }
@@ -162,25 +156,15 @@ export class WriterConnection {
   /** Size of the `-wal` file in bytes (0 when absent). Only `stat`: opening it would drop SQLite's locks. */
   walBytes(): number {
     this.#walSeenBytes = statSync(this.#walPath, { throwIfNoEntry: false })?.size ?? 0;
-    this.#walSeenAt = performance.now();
-    this.#writtenSinceSeen = 0;
     return this.#walSeenBytes;
   }
 
   /**
-   * The WAL size for a batch reply, after a batch of about `batchBytes`. A lone write's reply is on
-   * its caller's critical path and a `stat` is a few microseconds of it, so while the WAL was last
-   * seen well under the target size the figure may be up to 5 ms old — unless the batches since
-   * then could have grown it by a quarter of the target (a few large batches in 5 ms could carry it
-   * past the target unseen, and a burst that then ends would leave its checkpoint for the next
-   * write). Near the target or the soft limit it is always fresh, so the checkpoint that bounds the
-   * WAL is never late.
+   * The WAL size last seen: by {@link walBytes}, or by {@link generationProblem}, which every batch
+   * runs after its transaction (so a batch reply's figure is fresh at no extra `stat`).
    */
-  recentWalBytes(batchBytes: number): number {
-    this.#writtenSinceSeen += batchBytes;
-    const target = this.config.walTargetBytes;
-    const fresh = this.#walSeenBytes >= target / 2 || this.#writtenSinceSeen >= target / 4 || performance.now() - this.#walSeenAt >= 5;
-    return fresh ? this.walBytes() : this.#walSeenBytes;
+  get walSeenBytes(): number {
+    return this.#walSeenBytes;
   }
 
   close(): void {
