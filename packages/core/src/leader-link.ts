@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { SynchronousMode, WriterReply, WriterTask } from '@litescribe/writer-worker';
-import { FrameDecoder, LINK_VERSION, ShareError, encodeFrame, linkProof, proofMatches, readToken, replyProblem } from '@litescribe/writer-worker/link';
+import { FrameDecoder, LINK_VERSION, ShareError, TokenFileError, encodeFrame, procStatFields, linkProof, proofMatches, readToken, replyProblem } from '@litescribe/writer-worker/link';
 import type { Frame, LinkMessage, ShareAddress } from '@litescribe/writer-worker/link';
 import { ShareRefusedError, WorkerExitedError, errorFromData } from './errors.js';
 import type { TaskRunner } from './task-runner.js';
@@ -34,6 +33,9 @@ export class LeaderProofError extends Error {
   override readonly name = 'LeaderProofError';
 }
 
+/** This process's own token file is unusable (symbolic link, not owner-only, damaged): no retry mends it. */
+export class OwnTokenError extends ShareRefusedError {}
+
 /** The leader speaks another version of the link protocol: this process writes on its own instead. */
 export class LinkVersionError extends Error {
   override readonly name = 'LinkVersionError';
@@ -62,13 +64,9 @@ interface InFlight {
  */
 export function processState(pid: number, start: string | null): string | null {
   if (start === null || pid <= 0) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] === start ? (fields[0] ?? null) : null;
-  } catch {
-    return 'X';
-  }
+  const fields = procStatFields(pid);
+  if (fields === null) return 'X';
+  return fields[19] === start ? (fields[0] ?? null) : null;
 }
 
 /**
@@ -324,7 +322,8 @@ function handshake(
             try {
               token = readToken(address.tokenPath);
             } catch (err) {
-              fail(err instanceof ShareError ? new ShareRefusedError(err.message, { cause: err }) : err);
+              const Refusal = err instanceof TokenFileError ? OwnTokenError : ShareRefusedError;
+              fail(err instanceof ShareError ? new Refusal(err.message, { cause: err }) : err);
               return;
             }
             if (!proofMatches(msg.proof, linkProof(token, 'leader', followerNonce, msg.nonce))) {

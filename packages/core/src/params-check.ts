@@ -1,3 +1,4 @@
+import { bindValueBytes, isPlainObject } from '@litescribe/writer-worker/link';
 import { InvalidParamsError, describeValue } from './errors.js';
 
 /** Where a value sits, for an error message: a string, or a function that builds it only if needed. */
@@ -23,37 +24,17 @@ export function checkParams(params: unknown, where: ParamsLabel = 'params'): num
     }
     return bytes;
   }
-  if (typeof params === 'object' && params !== null) {
-    const proto = Object.getPrototypeOf(params) as unknown;
-    if (proto === Object.prototype || proto === null) {
-      let bytes = 0;
-      for (const key in params) {
-        const value = (params as Record<string, unknown>)[key];
-        const size = bindValueBytes(value);
-        if (size < 0) throw unbindable(value, `${labelOf(where)}.${key}`);
-        bytes += key.length + size;
-      }
-      return bytes;
+  if (isPlainObject(params)) {
+    let bytes = 0;
+    for (const key in params) {
+      const value = params[key];
+      const size = bindValueBytes(value);
+      if (size < 0) throw unbindable(value, `${labelOf(where)}.${key}`);
+      bytes += key.length + size;
     }
+    return bytes;
   }
   throw new InvalidParamsError(`Expected \`${labelOf(where)}\` to be an array or a plain object of values, got ${describeValue(params)}`);
-}
-
-/** A bindable value's estimated size in bytes, or -1 when SQLite cannot bind it. */
-function bindValueBytes(value: unknown): number {
-  switch (typeof value) {
-    case 'string':
-      return value.length;
-    case 'number':
-    case 'bigint':
-      return 8;
-    case 'object':
-      if (value === null) return 1;
-      if (value instanceof Uint8Array) return value.byteLength;
-      return -1;
-    default:
-      return -1;
-  }
 }
 
 function unbindable(value: unknown, where: string): InvalidParamsError {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WriterConfig, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import type { ShareAddress } from '@litescribe/writer-worker/link';
 import { ShareRefusedError, WorkerExitedError, errorFromData } from './errors.js';
-import { LeaderLink, LeaderProofError, LinkVersionError, NotHandedOverError } from './leader-link.js';
+import { LeaderLink, LeaderProofError, LinkVersionError, NotHandedOverError, OwnTokenError } from './leader-link.js';
 import type { JoinParams, LinkEnd } from './leader-link.js';
 import type { TaskRunner } from './task-runner.js';
 import { WriterThread, sqliteWriterSpec } from './writer-thread.js';
@@ -97,7 +97,6 @@ export class SharedWriter implements TaskRunner {
     this.#hooks = hooks;
   }
 
-  /** Elects (or joins, or writes alone) and runs `setup` through whoever writes. */
   /**
    * Elects (or joins, or writes alone) and runs `setup` through whoever writes. `fellBack` is the
    * reason when it opened writing alone because sharing could not be used (no `'role'` event can
@@ -305,10 +304,8 @@ export class SharedWriter implements TaskRunner {
         const link = await LeaderLink.connect(this.#address, { ...this.#join, setup }, left, Math.max(1_000, this.#config.busyDeadlineMs));
         if (link !== null) return { current: { role: 'follower', runner: link }, opened: link.welcome, reason: `joined the leader process ${link.welcome.leaderPid}` };
       } catch (err) {
-        if (err instanceof LinkVersionError) return alone(err.message);
-        // This process's own token file is damaged or not owner-only: no retry mends that.
-        if (err instanceof ShareRefusedError && err.message.startsWith('refusing the leader token')) return alone(err.message);
-        if (err instanceof ShareRefusedError && / is damaged /.test(err.message)) return alone(err.message);
+        // Another protocol version, or this process's own token file unusable: no retry mends either.
+        if (err instanceof LinkVersionError || err instanceof OwnTokenError) return alone(err.message);
         // A leader that is going away, one that just replaced the token, one that does not answer,
         // or a squatter: try again until the budget is spent. Anything else (it refused this
         // process's procedures or setup) is the caller's error.

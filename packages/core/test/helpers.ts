@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 import { openWriteQueue } from '@litescribe/core';
 import type { WriteQueue, WriteQueueOptions } from '@litescribe/core';
+import { procStatFields } from '@litescribe/writer-worker/link';
 
 export const MESSAGES_SCHEMA = `
   CREATE TABLE IF NOT EXISTS messages (
@@ -140,10 +141,5 @@ export async function until(check: () => boolean, what: string, timeoutMs = 20_0
 
 /** The state letter of a process from /proc (`T` once it is stopped), or null once it is gone. */
 export function processStateOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
-  } catch {
-    return null;
-  }
+  return procStatFields(pid)?.[0] ?? null;
 }

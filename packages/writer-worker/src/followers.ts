@@ -2,6 +2,7 @@ import type { BusyRetryPolicy } from './busy-retry.js';
 import type { Follower, JoinRequest, LeaderHost } from './leader-server.js';
 import type { SynchronousMode, WriterReply, WriterTask } from './protocol.js';
 import { loadProcedures } from './load-procedures.js';
+import { procStatFields } from './proc-stat.js';
 import type { Procedure, WriterConnection } from './writer-connection.js';
 
 type Procedures = ReadonlyMap<string, Procedure>;
@@ -61,7 +62,7 @@ export class Followers implements LeaderHost {
     });
     const { sqliteVersion, walBytes } = welcome!;
     return {
-      welcome: { kind: 'welcome', sqliteVersion, procedures: [...procedures.keys()], walBytes, leaderPid: process.pid, leaderStart: null },
+      welcome: { kind: 'welcome', sqliteVersion, procedures: [...procedures.keys()], walBytes, leaderPid: process.pid, leaderStart: procStatFields('self')?.[19] ?? null },
       runTask: (task: WriterTask, wanted: () => boolean) => this.#writer.submitTask(task, procedures, wanted),
     };
   }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { checkFollowerTask } from './link-checks.js';
@@ -53,16 +52,6 @@ export const PRE_AUTH_LIMITS = {
 /** Largest frame from a follower that has proven itself (a batch is about `maxBatchBytes`; one op may be larger). */
 const MAX_FOLLOWER_FRAME_BYTES = 1024 * 1024 * 1024;
 
-/** This process's start time, field 22 of /proc/self/stat (after the parenthesised name), or null. */
-function processStartTime(): string | null {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The leader's socket, served from the writer thread, whose event loop stays live while it leads
  * (piscina `atomics: 'disabled'`), so a follower's batch is read while this process's own main thread
@@ -85,7 +74,6 @@ export class LeaderServer {
    */
   readonly #pending = new Map<Socket, number>();
   readonly #sweep: NodeJS.Timeout;
-  readonly #startTime = processStartTime();
   #closing = false;
 
   private constructor(server: Server, token: Buffer, host: LeaderHost) {
@@ -240,7 +228,7 @@ export class LeaderServer {
               // Hung up while joining: leave now, or its `synchronous` would stay in force.
               if (socket.closed) return this.#host.leave(joined);
               runTask = j.runTask;
-              send({ ...j.welcome, leaderStart: this.#startTime } as LinkMessage);
+              send(j.welcome);
             },
             (err: unknown) => refuseWith(toErrorData(err)),
           );

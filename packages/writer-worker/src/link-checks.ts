@@ -7,6 +7,7 @@
 import type { LinkMessage } from './link-message.js';
 import { LinkProtocolError } from './link-message.js';
 import type { BatchTask, BindParams, WriterTask } from './protocol.js';
+import { bindValueBytes, isPlainObject } from './param-shape.js';
 import { statementProblem } from './sql-shape.js';
 
 const SYNCHRONOUS = new Set(['off', 'normal', 'full', 'extra']);
@@ -109,30 +110,15 @@ export function checkControl(value: unknown): LinkMessage {
   }
 }
 
-/** A bindable value, as `checkParams` on the caller's thread takes them. */
-function bindable(v: unknown): boolean {
-  switch (typeof v) {
-    case 'string':
-    case 'number':
-    case 'bigint':
-      return true;
-    case 'object':
-      return v === null || v instanceof Uint8Array;
-    default:
-      return false;
-  }
-}
-
+/** Parameters as `checkParams` on the caller's thread takes them: none, an array or a plain object of bindable values. */
 function paramsOk(params: unknown): params is BindParams | undefined {
   if (params === undefined) return true;
   if (Array.isArray(params)) {
-    for (let i = 0; i < params.length; i++) if (!bindable(params[i])) return false;
+    for (let i = 0; i < params.length; i++) if (bindValueBytes(params[i]) < 0) return false;
     return true;
   }
-  if (typeof params !== 'object' || params === null) return false;
-  const proto = Object.getPrototypeOf(params) as unknown;
-  if (proto !== Object.prototype && proto !== null) return false;
-  for (const key in params) if (!bindable((params as Obj)[key])) return false;
+  if (!isPlainObject(params)) return false;
+  for (const key in params) if (bindValueBytes(params[key]) < 0) return false;
   return true;
 }
 

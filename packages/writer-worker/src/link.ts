@@ -5,8 +5,10 @@
 export { FrameDecoder, LINK_VERSION, LinkProtocolError, encodeFrame, linkProof, proofMatches } from './link-protocol.js';
 export type { Frame, LinkMessage } from './link-protocol.js';
 export { replyProblem } from './link-checks.js';
-export { ShareError, createPrivateFile, readToken, shareAddress } from './share-address.js';
+export { ShareError, TokenFileError, createPrivateFile, readToken, shareAddress } from './share-address.js';
 export { NetworkFileSystemError, NotWritableError, UnsafeFileError, checkLocalFileSystem, checkOwnFiles, checkWritable, mountOf, parseMountInfo } from './file-checks.js';
 export type { Mount } from './file-checks.js';
 export type { ShareAddress } from './share-address.js';
 export { sqlProblem, statementProblem } from './sql-shape.js';
+export { procStatFields } from './proc-stat.js';
+export { bindValueBytes, isPlainObject } from './param-shape.js';

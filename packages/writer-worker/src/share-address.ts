@@ -52,9 +52,18 @@ export class ShareError extends Error {
   readonly code = WriterErrorCode.shareRefused;
 }
 
+/**
+ * This user's own token file is unusable (a symbolic link, not owner-only, damaged): no retry mends
+ * that, unlike a token that could not be read this moment.
+ */
+export class TokenFileError extends ShareError {}
+
+/** Length of a leader token: 32 random bytes. */
+const TOKEN_BYTES = 32;
+
 /** Writes a fresh token (the new leader's), owner-only, replacing the last leader's in one rename. */
 export function writeToken(tokenPath: string): Buffer {
-  const token = randomBytes(32);
+  const token = randomBytes(TOKEN_BYTES);
   const tmp = `${tokenPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     writeFileSync(tmp, token, { mode: 0o600, flag: 'wx' });
@@ -70,9 +79,6 @@ export function writeToken(tokenPath: string): Buffer {
   return token;
 }
 
-/** Length of a leader token: 32 random bytes. */
-const TOKEN_BYTES = 32;
-
 /**
  * Reads the current leader's token. Refuses a token file that is not a regular file owned by this
  * user with no group or other permission bits: such a file could have been planted or read by
@@ -87,9 +93,9 @@ export function readToken(tokenPath: string): Buffer {
     throw new ShareError(`cannot read the leader token ${tokenPath}: ${(err as Error).message}`, { cause: err });
   }
   const uid = process.getuid?.() ?? 0;
-  if (st.isSymbolicLink()) throw new ShareError(`refusing the leader token ${tokenPath}: it is a symbolic link; remove it (the next leader writes a new one)`);
+  if (st.isSymbolicLink()) throw new TokenFileError(`refusing the leader token ${tokenPath}: it is a symbolic link; remove it (the next leader writes a new one)`);
   if (!st.isFile() || st.uid !== uid || (st.mode & 0o077) !== 0) {
-    throw new ShareError(
+    throw new TokenFileError(
       `refusing the leader token ${tokenPath}: expected a regular file owned by uid ${uid} with mode 0600, got uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}`,
     );
   }
@@ -100,7 +106,7 @@ export function readToken(tokenPath: string): Buffer {
     throw new ShareError(`cannot read the leader token ${tokenPath}: ${(err as Error).message}`, { cause: err });
   }
   if (token.length !== TOKEN_BYTES) {
-    throw new ShareError(`the leader token ${tokenPath} is damaged (${token.length} bytes, not ${TOKEN_BYTES}); remove it and the next leader writes a new one`);
+    throw new TokenFileError(`the leader token ${tokenPath} is damaged (${token.length} bytes, not ${TOKEN_BYTES}); remove it and the next leader writes a new one`);
   }
   return token;
 }
