@@ -84,8 +84,10 @@ export function spawnFixture(name: string, args: readonly string[] = [], env: Re
   });
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  // 'close', not 'exit': 'exit' can come before the last of the child's stdout has been read, and
+  // callers look at `lines` once `exited` resolves.
   const exited = new Promise<number | string>((resolve) =>
-    proc.on('exit', (code, signal) => {
+    proc.on('close', (code, signal) => {
       if (code !== 0 && stderr !== '') process.stderr.write(`[${name}] ${stderr}\n`);
       resolve(code ?? signal ?? -1);
     }),
