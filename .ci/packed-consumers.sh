@@ -45,8 +45,12 @@ npm install --no-audit --no-fund --loglevel=error
 if [ -L node_modules/@litescribe/core ]; then echo "packed-consumers: @litescribe/core is a link, not an installed tarball" >&2; exit 1; fi
 node esm.mjs
 node cjs.cjs
+# The backup command as installed from the tarball (its bin, made executable by npm).
+node -e "const D = require('better-sqlite3'); const d = new D('src.db'); d.pragma('journal_mode = WAL'); d.exec('CREATE TABLE t (x)'); d.prepare('INSERT INTO t VALUES (7)').run(); d.close()"
+npx --no-install litescribe-backup src.db copy.db
+node -e "const D = require('better-sqlite3'); const d = new D('copy.db', { readonly: true }); const x = d.prepare('SELECT x FROM t').pluck().get(); if (x !== 7) throw new Error('litescribe-backup: the copy holds ' + x); console.log('litescribe-backup: ok')"
 npx tsc -p tsconfig.json
 node out/main.mjs
 npx tsc -p tsconfig.drizzle.json
 node out/drizzle.mjs
-echo "packed consumers: ESM (core, pg-writer, drizzle, kysely), CommonJS and strict TypeScript all passed (Node $(node --version))"
+echo "packed consumers: ESM (core, pg-writer, drizzle, kysely), CommonJS, strict TypeScript and the litescribe-backup command all passed (Node $(node --version))"

@@ -6,7 +6,7 @@
 //             under load, then SIGCONT), hostile (a stranger flooding the leader's socket) and postgres (the same queue on a throwaway
 //             PostgreSQL server); the last three are not in the default set; tui (a 60 fps UI
 //             while rows are written) and gateway (autocannon against examples/gateway) are
-//             not either
+//             not either; backup (q.backup() of a 200 MiB file while 64 callers write) is not either
 //   --docs    also rewrite docs/benchmarks.md and docs/benchmarks-chart.svg from this run
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -29,12 +29,13 @@ import { hostile } from './suites/hostile.js';
 import { postgres } from './suites/postgres.js';
 import { tui } from './suites/tui.js';
 import { gateway } from './suites/gateway.js';
+import { backup } from './suites/backup.js';
 import { micro } from './suites/micro.js';
 import { multiProcess } from './suites/multi-process.js';
 import { walReader } from './suites/wal-reader.js';
 
-const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover', 'liveness', 'hostile', 'postgres', 'tui', 'gateway'] as const;
-const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover' && s !== 'liveness' && s !== 'hostile' && s !== 'postgres' && s !== 'tui' && s !== 'gateway');
+const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention', 'failover', 'liveness', 'hostile', 'postgres', 'tui', 'gateway', 'backup'] as const;
+const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover' && s !== 'liveness' && s !== 'hostile' && s !== 'postgres' && s !== 'tui' && s !== 'gateway' && s !== 'backup');
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 const { values } = parseArgs({
@@ -80,6 +81,7 @@ try {
     postgres: want('postgres') ? await suite(postgres) : [],
     tui: want('tui') ? await suite(tui) : [],
     gateway: want('gateway') ? await suite(gateway) : [],
+    backup: want('backup') ? await suite(backup) : [],
   };
   const results: BenchResults = { ...partial, goals: judgeGoals(partial) };
   const tables = buildTables(results);

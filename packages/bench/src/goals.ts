@@ -161,6 +161,14 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
       met: h.leaderRssGrowthBytes < 64 * 2 ** 20 && h.failedWrites === 0 && h.leaderRole === 'leader',
     });
   }
+  for (const b of r.backup) {
+    goals.push(ratioGoal(`a backup of ${(b.fileBytes / 2 ** 20).toFixed(0)} MiB while ${b.callers} callers write: they keep ≥ 0.5x their rate`, b.opsPerSecDuring, (b.opsPerSecBefore + b.opsPerSecAfter) / 2, 0.5, 'ops/s'));
+    goals.push({
+      goal: 'a backup while writing: no gap > 50 ms between acknowledged writes during it or after it; the copy checks ok and holds every write acknowledged before it',
+      measured: `longest gap ${b.longestGapDuringMs.toFixed(0)} ms during, ${b.longestGapAfterMs.toFixed(0)} ms after (${b.longestGapBeforeMs.toFixed(0)} ms before); integrity ${b.integrity}; ${b.missing} missing`,
+      met: Math.max(b.longestGapDuringMs, b.longestGapAfterMs) <= 50 && b.integrity === 'ok' && b.missing === 0,
+    });
+  }
   for (const l of r.liveness) {
     const bound = l.busyDeadlineMs + 1_000;
     goals.push({

@@ -178,6 +178,29 @@ export interface MicroResult {
   readonly rme: number;
 }
 
+/**
+ * One round of the backup suite: 64 callers writing back to back while `q.backup()` copies the
+ * file; the same callers' rate in windows of the same length before and after it.
+ */
+export interface BackupResult {
+  readonly fileBytes: number;
+  readonly backupMs: number;
+  readonly callers: number;
+  /** Acknowledged writes per second: before, during and after the backup. */
+  readonly opsPerSecBefore: number;
+  readonly opsPerSecDuring: number;
+  readonly opsPerSecAfter: number;
+  /** The longest wall-clock gap between two acknowledged writes, in ms: before, during and after the backup. */
+  readonly longestGapBeforeMs: number;
+  readonly longestGapDuringMs: number;
+  readonly longestGapAfterMs: number;
+  /** The -wal's size when the backup ended (its snapshot holds checkpoints back while it runs). */
+  readonly walBytesAfter: number;
+  readonly integrity: string;
+  /** Writes acknowledged before the backup began that the copy is missing (must be 0). */
+  readonly missing: number;
+}
+
 /** Everything one run measured, as written to bench-results/results.json. */
 export interface BenchResults {
   readonly startedAt: string;
@@ -203,6 +226,8 @@ export interface BenchResults {
   readonly tui: TuiResult[];
   /** The example gateway under autocannon (`--only gateway`). */
   readonly gateway: GatewayResult[];
+  /** q.backup() while 64 callers write (`--only backup`). */
+  readonly backup: BackupResult[];
   readonly goals: GoalResult[];
 }
 

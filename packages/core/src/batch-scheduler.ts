@@ -183,6 +183,11 @@ export class BatchScheduler {
     });
   }
 
+  /** Holds periodic checkpoints back until the returned function is called (see `CheckpointTimer.hold`). */
+  holdCheckpoints(): () => void {
+    return this.#checkpoints?.hold() ?? (() => {});
+  }
+
   /** Resolves when nothing is queued, waiting or with the writer. For close(), after intake stopped. */
   whenIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();

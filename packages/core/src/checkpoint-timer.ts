@@ -34,6 +34,8 @@ export class CheckpointTimer {
   #walPeak = 0;
   /** Checkpoints sent so far: a batch carries the count at its sending. */
   #epoch = 0;
+  /** Holds taken by backups running in this process: no periodic checkpoint while any is held. */
+  #holds = 0;
 
   constructor(opts: Pick<ResolvedOptions, 'checkpointEveryCommits' | 'walSoftLimitBytes' | 'walTargetBytes'>) {
     this.#opts = opts;
@@ -58,8 +60,25 @@ export class CheckpointTimer {
     this.#walPeak = 0;
   }
 
+  /**
+   * No periodic checkpoint until the returned function is called. A backup's read snapshot keeps
+   * every checkpoint from reaching past it, and over the soft limit each attempt would hold the
+   * writer for `checkpointWaitMs` for nothing; the backup thread copies the backlog itself when
+   * it lets go (see the reader-worker's backup thread). Requested checkpoints still run.
+   */
+  hold(): () => void {
+    this.#holds += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds -= 1;
+    };
+  }
+
   /** Whether to send a checkpoint now; `burst`: more operations are queued than one batch takes. */
   due(burst: boolean): boolean {
+    if (this.#holds > 0) return false;
     const { checkpointEveryCommits, walSoftLimitBytes, walTargetBytes } = this.#opts;
     if (burst && this.#walPeak <= BURST_SHARE_OF_SOFT_LIMIT * walSoftLimitBytes) return false;
     return periodicCheckpointDue(this.#commits, checkpointEveryCommits, this.#walPeak > walSoftLimitBytes, this.#walPeak > walTargetBytes);

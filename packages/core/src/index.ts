@@ -5,6 +5,8 @@ export { openWriteQueue } from './open-write-queue.js';
 export { WriteQueue } from './write-queue.js';
 export type { CallOptions, IterateOptions, ReadOptions, RetryEvent, Statement, WriteQueueEvents } from './write-queue.js';
 export { DEFAULT_OPTIONS } from './options.js';
+export { backupFile } from './backup-file.js';
+export type { BackupOptions, BackupProgress, BackupResult } from './backup-file.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
 export type { BatchDiagnostics, CheckpointDiagnostics, RetryDiagnostics } from './diagnostics.js';
 export type { WriteQueueOptions } from './options.js';

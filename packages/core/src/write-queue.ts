@@ -13,6 +13,8 @@ import type { QueueStats, StatsRecorder } from './queue-stats.js';
 import type { ReaderPool } from './reader-pool.js';
 import { checkPostgresSql, checkStatementSql } from './sql-check.js';
 import { forgetAtExit } from './hand-over-at-exit.js';
+import { backupFile } from './backup-file.js';
+import type { BackupOptions, BackupResult } from './backup-file.js';
 import { SharedWriter } from './shared-writer.js';
 import type { RoleChange } from './shared-writer.js';
 import type { TaskRunner } from './task-runner.js';
@@ -89,6 +91,9 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   readonly #readers: ReaderPool | null;
   #state: QueueState = 'open';
   #closing: Promise<void> | null = null;
+  /** Backups running: close() waits for them, destroy() cancels them. */
+  readonly #backups = new Set<Promise<unknown>>();
+  readonly #destroyed = new AbortController();
 
   /** @internal Use {@link openWriteQueue}. */
   constructor(
@@ -337,6 +342,37 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     }
   }
 
+  /**
+   * Writes a consistent copy of the database to `destination` while writes keep committing: every
+   * write acknowledged before this call is in it. The copy runs on a thread of its own from one read
+   * snapshot, in steps, and never holds the writer; it is written to a temporary name (mode 0600)
+   * and renamed over `destination` when complete. `signal` cancels it (nothing is left behind);
+   * `onProgress` is called after each step with pages and bytes copied. See {@link backupFile} for
+   * what is refused as a destination. `close()` waits for a backup that is running; `destroy()`
+   * cancels it. On PostgreSQL, `NotSupportedError`: use `pg_dump`.
+   */
+  backup(destination: string, options?: Omit<BackupOptions, 'busyTimeoutMs'>): Promise<BackupResult> {
+    try {
+      this.#assertOpen();
+      if (this.#opts.url !== null) throw new NotSupportedError('backup() does not apply to PostgreSQL: use pg_dump (or pg_basebackup for a whole cluster)');
+      if (options !== undefined && (typeof options !== 'object' || options === null)) {
+        throw new InvalidOptionError(`Expected the options argument to be an object like { signal, onProgress }, got ${describeValue(options)}`);
+      }
+      const user = signalOf(options);
+      const signal = user === undefined ? this.#destroyed.signal : AbortSignal.any([user, this.#destroyed.signal]);
+      const release = this.#scheduler.holdCheckpoints();
+      const running = backupFile(this.#opts.path, destination, { ...options, signal, busyTimeoutMs: this.#opts.busyDeadlineMs }).finally(release);
+      this.#backups.add(running);
+      void running.then(
+        () => this.#backups.delete(running),
+        () => this.#backups.delete(running),
+      );
+      return running;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   /** Counters and latency figures; cheap to call. */
   stats(): QueueStats {
     const shared = this.#thread instanceof SharedWriter ? this.#thread : null;
@@ -352,7 +388,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   /**
    * Stops accepting operations (they reject with `QueueClosedError`), commits everything already
    * accepted, runs a final TRUNCATE checkpoint, closes the connection and ends the thread. Reads
-   * already issued finish before the reader threads end. Calling it again returns the same promise.
+   * and backups already started finish first. Calling it again returns the same promise.
    */
   close(): Promise<void> {
     forgetAtExit(this);
@@ -362,14 +398,16 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
 
   /**
    * Stops at once: operations still queued reject with `reason` (default `QueueClosedError`);
-   * operations already with the writer reject with `WorkerExitedError` (outcome unknown). The thread
-   * is ended without a final checkpoint; SQLite recovers the WAL on the next open.
+   * operations already with the writer reject with `WorkerExitedError` (outcome unknown); backups
+   * running are cancelled (rejecting with `reason`). The thread is ended without a final
+   * checkpoint; SQLite recovers the WAL on the next open.
    */
   async destroy(reason?: Error): Promise<void> {
     const why = reason ?? new QueueClosedError('the write queue was destroyed');
     forgetAtExit(this);
     this.#state = 'closed';
     this.#scheduler.abortAll(why);
+    this.#destroyed.abort(why);
     this.#closing ??= Promise.resolve();
     await Promise.all([this.#thread.destroy(), this.#readers?.destroy()]);
   }
@@ -400,6 +438,8 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
   async #closeNow(): Promise<void> {
     this.#state = 'closing';
     try {
+      // A backup's snapshot would keep the final TRUNCATE checkpoint from emptying the WAL.
+      await Promise.allSettled([...this.#backups]);
       await this.#scheduler.whenIdle();
       this.#scheduler.stop();
       const reply = await this.#thread.run({ kind: 'close' });

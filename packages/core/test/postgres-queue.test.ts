@@ -140,6 +140,8 @@ describe('PostgreSQL: the same write queue', () => {
     expect((syntax as PostgresError).code).toBe('42601');
     await expect(q.run('INSERT INTO messages (session_id, content) VALUES ($1, $2)', ['only one'])).rejects.toBeInstanceOf(PostgresError);
     await expect(q.checkpoint()).rejects.toBeInstanceOf(NotSupportedError);
+    await expect(q.backup('/tmp/never-written.db')).rejects.toThrow(/NotSupported|pg_dump/);
+    await expect(q.backup('/tmp/never-written.db')).rejects.toBeInstanceOf(NotSupportedError);
     await expect(q.call('noSuchProcedure')).rejects.toThrow(/unknown procedure/);
     // Still usable, and nothing half-done was left behind.
     await q.run('INSERT INTO messages (session_id, content) VALUES ($1, $2)', ['s', 'after']);

@@ -78,6 +78,13 @@ export function buildTables(r: BenchResults): TableData[] {
       rows: r.hostile.map((h) => [h.as, fmt(h.windowMs / 1000, 0), fmt(h.connections), fmt(h.followerWritesBefore), fmt(h.followerWritesDuring), fmt(h.followerWritesDuring / Math.max(1, h.followerWritesBefore), 2), fmt(h.leaderRssGrowthBytes / MiB, 1), String(h.failedWrites), h.leaderRole]),
     });
   }
+  if (r.backup.length > 0) {
+    tables.push({
+      title: 'q.backup() while 64 callers write back to back (windows of the backup\'s length before and after)',
+      head: ['file MiB', 'backup ms', 'ops/s before', 'ops/s during', 'ops/s after', 'during / around', 'longest gap before ms', 'longest gap during ms', 'longest gap after ms', 'WAL after MiB', 'integrity', 'missing'],
+      rows: r.backup.map((b) => [fmt(b.fileBytes / MiB, 0), fmt(b.backupMs, 0), fmt(b.opsPerSecBefore), fmt(b.opsPerSecDuring), fmt(b.opsPerSecAfter), fmt(b.opsPerSecDuring / ((b.opsPerSecBefore + b.opsPerSecAfter) / 2), 2), fmt(b.longestGapBeforeMs, 0), fmt(b.longestGapDuringMs, 0), fmt(b.longestGapAfterMs, 0), fmt(b.walBytesAfter / MiB, 1), b.integrity, String(b.missing)]),
+    });
+  }
   if (r.gateway.length > 0) {
     const label = { litescribe: 'litescribe (@litescribe/fastify)', inline: 'better-sqlite3 inline', sqlite3: 'node-sqlite3' };
     tables.push({
