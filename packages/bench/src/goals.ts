@@ -49,7 +49,8 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
       met: r.roundTrip.ratio <= 1.3,
     });
   }
-  const scenario = (processes: number, thinking: boolean, variant: string) => r.scenarios.find((s) => s.processes === processes && s.variant === variant && s.thinkMs > 0 === thinking);
+  const scenario = (processes: number, thinking: boolean, variant: string) => r.scenarios.find((s) => s.workload === 'session' && s.processes === processes && s.variant === variant && s.thinkMs > 0 === thinking);
+  const lightRow = (processes: number, variant: string) => r.scenarios.find((s) => s.workload === 'light' && s.processes === processes && s.variant === variant);
   const worst = (s: ScenarioResult, f: (p: ScenarioResult['perProcess'][number]) => number): number => Math.max(...s.perProcess.map(f));
   for (const processes of [...new Set(r.scenarios.map((s) => s.processes))]) {
     const [before, after, shared] = (['before', 'after', 'shared'] as const).map((v) => scenario(processes, true, v));
@@ -83,6 +84,29 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
         met: vsAfter >= 4 && vsBefore >= 0.4 && slowest < 50 && spread <= 2,
       });
     }
+  }
+  for (const processes of [...new Set(r.scenarios.filter((s) => s.workload === 'light').map((s) => s.processes))]) {
+    const [naive, shared] = [lightRow(processes, 'before'), lightRow(processes, 'shared')];
+    if (naive === undefined || shared === undefined) continue;
+    const ratio = shared.opsPerSec / naive.opsPerSec;
+    const slowest = worst(shared, (p) => p.latency.max);
+    const ops = shared.perProcess.map((p) => p.ops);
+    const fairness = Math.min(...ops) / Math.max(...ops);
+    const wantRatio = processes >= 16 ? 0.4 : 0.5;
+    const cpuGoal = processes >= 16 ? '' : ', ≤ 50 µs CPU per write, fewest/most writes per process ≥ 0.5';
+    goals.push({
+      goal: `${processes} processes, light writes back to back: shared ≥ ${wantRatio}x naive total ops/s${cpuGoal}, slowest write < 50 ms`,
+      measured: `${ratio.toFixed(2)}x (${Math.round(shared.opsPerSec)} vs ${Math.round(naive.opsPerSec)}), ${shared.cpuUsPerWrite.toFixed(0)} µs CPU per write (naive ${naive.cpuUsPerWrite.toFixed(1)}), slowest ${slowest.toFixed(0)} ms, fewest/most ${fairness.toFixed(2)}`,
+      met: ratio >= wantRatio && slowest < 50 && (processes >= 16 || (shared.cpuUsPerWrite <= 50 && fairness >= 0.5)),
+    });
+  }
+  const lone = r.shapes.find((s) => s.name === '1 caller awaiting each write');
+  if (lone?.cpuUsPerOp !== undefined) {
+    goals.push({
+      goal: 'one process, one caller awaiting each write: ≤ 45 µs CPU per write (every thread)',
+      measured: `${lone.cpuUsPerOp.toFixed(1)} µs (shareWriter 'off': ${r.shapes.find((s) => s.name.endsWith("shareWriter 'off'"))?.cpuUsPerOp?.toFixed(1) ?? '?'} µs; bare postMessage echo ${r.shapes.find((s) => s.name.startsWith('bare postMessage'))?.cpuUsPerOp?.toFixed(1) ?? '?'} µs)`,
+      met: lone.cpuUsPerOp <= 45,
+    });
   }
   const litescribeRows = r.scenarios.filter((s) => s.variant !== 'before');
   if (litescribeRows.length > 0) {

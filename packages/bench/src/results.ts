@@ -18,6 +18,8 @@ export interface StrategyResult {
   readonly issueMs?: number;
   /** Settling rows: the most continuations one turn of the caller's event loop ran. */
   readonly busiestTurnOps?: number;
+  /** CPU time per op of every thread of the process (caller's and writer's), in µs. */
+  readonly cpuUsPerOp?: number;
 }
 
 /** One process of the multi-process scenario. */
@@ -41,11 +43,17 @@ export interface ProcessResult {
   readonly inWindows: readonly number[];
   /** Every `stats().role` this process had after its writes (a follower that wrote alone for a while: follower, solo). */
   readonly roles: readonly string[];
+  /** CPU time of every thread of this process, from its first write until every process was done, in µs. */
+  readonly cpuUs: number;
   readonly firstError?: string;
 }
 
 export interface ScenarioResult {
   readonly processes: number;
+  /** `session`: the session store's appendMessage (FTS-indexed); `light`: one 200-byte INSERT. */
+  readonly workload: 'session' | 'light';
+  /** CPU µs of every process (all threads) per acknowledged write. */
+  readonly cpuUsPerWrite: number;
   readonly variant: 'before' | 'after' | 'shared';
   /** Mean pause between one process's writes, in ms; 0 = each process awaits its writes back to back. */
   readonly thinkMs: number;

@@ -12,6 +12,7 @@ export function strategyRow(suite: string, name: string, synchronous: 'normal' |
     opsPerSec: d.ops / d.seconds,
     latency: d.latency,
     loopDelay: d.loopDelay,
+    ...(d.cpuUs === undefined ? {} : { cpuUsPerOp: d.cpuUs / d.ops }),
     ...(note === undefined ? {} : { note }),
   };
 }

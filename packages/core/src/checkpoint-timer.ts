@@ -28,7 +28,7 @@ const BURST_SHARE_OF_SOFT_LIMIT = 0.5;
  * checkpoint then shrank (counting it made every other checkpoint of a burst come early).
  */
 export class CheckpointTimer {
-  readonly #opts: Pick<ResolvedOptions, 'checkpointEveryCommits' | 'walSoftLimitBytes' | 'walTargetBytes'>;
+  readonly #opts: Pick<ResolvedOptions, 'checkpointEveryCommits' | 'checkpointMinIntervalMs' | 'walSoftLimitBytes' | 'walTargetBytes'>;
   #commits = 0;
   /** The largest WAL size a batch reply reported since the last checkpoint. */
   #walPeak = 0;
@@ -37,7 +37,10 @@ export class CheckpointTimer {
   /** Holds taken by backups running in this process: no periodic checkpoint while any is held. */
   #holds = 0;
 
-  constructor(opts: Pick<ResolvedOptions, 'checkpointEveryCommits' | 'walSoftLimitBytes' | 'walTargetBytes'>) {
+  /** When the last checkpoint was sent (or the timer made). */
+  #lastAt = performance.now();
+
+  constructor(opts: Pick<ResolvedOptions, 'checkpointEveryCommits' | 'checkpointMinIntervalMs' | 'walSoftLimitBytes' | 'walTargetBytes'>) {
     this.#opts = opts;
   }
 
@@ -56,6 +59,7 @@ export class CheckpointTimer {
   /** A checkpoint was sent (periodic or requested): counting starts again. */
   noteCheckpoint(): void {
     this.#epoch += 1;
+    this.#lastAt = performance.now();
     this.#commits = 0;
     this.#walPeak = 0;
   }
@@ -79,8 +83,15 @@ export class CheckpointTimer {
   /** Whether to send a checkpoint now; `burst`: more operations are queued than one batch takes. */
   due(burst: boolean): boolean {
     if (this.#holds > 0) return false;
-    const { checkpointEveryCommits, walSoftLimitBytes, walTargetBytes } = this.#opts;
+    const { checkpointEveryCommits, checkpointMinIntervalMs, walSoftLimitBytes, walTargetBytes } = this.#opts;
     if (burst && this.#walPeak <= BURST_SHARE_OF_SOFT_LIMIT * walSoftLimitBytes) return false;
-    return periodicCheckpointDue(this.#commits, checkpointEveryCommits, this.#walPeak > walSoftLimitBytes, this.#walPeak > walTargetBytes);
+    return periodicCheckpointDue(
+      this.#commits,
+      checkpointEveryCommits,
+      this.#walPeak > walSoftLimitBytes,
+      this.#walPeak > walTargetBytes,
+      performance.now() - this.#lastAt,
+      checkpointMinIntervalMs,
+    );
   }
 }

@@ -96,6 +96,7 @@ async function openSqlite(opts: ResolvedOptions, hooks: EngineHooks): Promise<En
     walSoftLimitBytes: opts.walSoftLimitBytes,
     checkpointWaitMs: opts.checkpointWaitMs,
     checkpointEveryCommits: opts.checkpointEveryCommits,
+    checkpointMinIntervalMs: opts.checkpointMinIntervalMs,
     maxBatchOps: opts.maxBatchOps,
     maxBatchBytes: opts.maxBatchBytes,
     statementCacheSize: opts.statementCacheSize,

@@ -44,6 +44,8 @@ export interface WriteQueueOptions {
   busyRetryMaxMs?: number;
   /** Run a PASSIVE checkpoint after this many commits. Default 50. */
   checkpointEveryCommits?: number;
+  /** …but, while the WAL is under `walTargetBytes`, not sooner than this many ms after the last. Default 100. */
+  checkpointMinIntervalMs?: number;
   /** WAL file size above which the periodic checkpoint follows PASSIVE with one TRUNCATE attempt (and runs 10x as often); also `journal_size_limit`. Default 4 MiB. */
   walTargetBytes?: number;
   /** WAL file size above which a checkpoint runs at once and waits (up to `checkpointWaitMs`) to TRUNCATE. Default 64 MiB. */
@@ -89,6 +91,7 @@ export const DEFAULT_OPTIONS: Readonly<Required<Omit<WriteQueueOptions, 'path' |
   busyRetryMinMs: 1,
   busyRetryMaxMs: 4,
   checkpointEveryCommits: 50,
+  checkpointMinIntervalMs: 100,
   walTargetBytes: 4 * 1024 * 1024,
   walSoftLimitBytes: 64 * 1024 * 1024,
   checkpointWaitMs: 200,
@@ -107,6 +110,7 @@ const SQLITE_ONLY = [
   'walTargetBytes',
   'walSoftLimitBytes',
   'checkpointEveryCommits',
+  'checkpointMinIntervalMs',
   'checkpointWaitMs',
   'allowUnsafeSqliteVersion',
   'allowNetworkFileSystem',
@@ -207,6 +211,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     busyRetryMinMs: integer(o, 'busyRetryMinMs', 0),
     busyRetryMaxMs: integer(o, 'busyRetryMaxMs', 0),
     checkpointEveryCommits: integer(o, 'checkpointEveryCommits', 1),
+    checkpointMinIntervalMs: integer(o, 'checkpointMinIntervalMs', 0),
     walSoftLimitBytes,
     walTargetBytes,
     checkpointWaitMs: integer(o, 'checkpointWaitMs', 0),

@@ -6,7 +6,7 @@ import { openTestQueue, reader } from './helpers.js';
 const INSERT = 'INSERT INTO messages(session_id, content) VALUES (?, ?)';
 
 test('a PASSIVE checkpoint runs every checkpointEveryCommits commits and reports its figures', async () => {
-  const { q } = await openTestQueue({ checkpointEveryCommits: 5 });
+  const { q } = await openTestQueue({ checkpointEveryCommits: 5, checkpointMinIntervalMs: 0 });
   const reports: CheckpointReport[] = [];
   q.on('checkpoint', (r) => reports.push(r));
   for (let i = 0; i < 20; i++) await q.run(INSERT, ['s', `m${i}`]);
@@ -20,6 +20,22 @@ test('a PASSIVE checkpoint runs every checkpointEveryCommits commits and reports
     expect(r.durationMs).toBeGreaterThanOrEqual(0);
   }
   expect(q.stats().checkpoints).toBe(reports.length);
+});
+
+test('under the target WAL size, periodic checkpoints are at least checkpointMinIntervalMs apart however fast commits come', async () => {
+  const { q } = await openTestQueue({ checkpointEveryCommits: 5, checkpointMinIntervalMs: 100 });
+  const reports: CheckpointReport[] = [];
+  q.on('checkpoint', (r) => reports.push(r));
+  const started = performance.now();
+  // Small commits for at least 350 ms: by the commit count alone, one checkpoint every 5 of them.
+  let commits = 0;
+  while (performance.now() - started < 350 || commits < 100) await q.run(INSERT, ['s', `m${commits++}`]);
+  const elapsedMs = performance.now() - started;
+  await q.flush();
+  const periodic = reports.filter((r) => r.reason === 'interval');
+  expect(periodic.length).toBeGreaterThan(0);
+  expect(periodic.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / 100) + 1);
+  expect(periodic.length).toBeLessThan(commits / 5);
 });
 
 test('with no checkpoint due, commits do not checkpoint (SQLite autocheckpoint is off)', async () => {

@@ -168,8 +168,9 @@ export function handleTask(task: WriterTask): Promise<WriterReply> {
   return submitTask(task, null);
 }
 
-/** Commits since the last checkpoint, every process's. */
+/** Commits since the last checkpoint, every process's, and when it ran. */
 let commitsSinceCheckpoint = 0;
+let lastCheckpointAt = performance.now();
 
 /**
  * Set once the database file or its -wal was deleted or replaced under the connection (what
@@ -243,6 +244,7 @@ async function runTask(task: WriterTask): Promise<WriterReply> {
         }
         if (task.mode === 'auto' && !checkpointDue(conn)) return { kind: 'checkpointed', reports: [] };
         commitsSinceCheckpoint = 0;
+        lastCheckpointAt = performance.now();
         const reason = task.mode === 'auto' ? 'interval' : 'request';
         return { kind: 'checkpointed', reports: await checkpoint(conn, task.mode, reason) };
       }
@@ -283,7 +285,14 @@ async function runTask(task: WriterTask): Promise<WriterReply> {
 function checkpointDue(conn: WriterConnection): boolean {
   if (config.share === null) return true;
   const wal = conn.walBytes();
-  return periodicCheckpointDue(commitsSinceCheckpoint, config.checkpointEveryCommits, wal > config.walSoftLimitBytes, wal > config.walTargetBytes);
+  return periodicCheckpointDue(
+    commitsSinceCheckpoint,
+    config.checkpointEveryCommits,
+    wal > config.walSoftLimitBytes,
+    wal > config.walTargetBytes,
+    performance.now() - lastCheckpointAt,
+    config.checkpointMinIntervalMs,
+  );
 }
 
 /** Runs `step` between transactions, in the writer's queue. */

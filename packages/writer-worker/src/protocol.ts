@@ -42,6 +42,8 @@ export interface WriterConfig {
   readonly maxBatchBytes: number;
   /** A leader skips a periodic checkpoint asked for when fewer commits than this went by (see handle-task). */
   readonly checkpointEveryCommits: number;
+  /** …or, below the target WAL size, sooner than this after the last one (see checkpoint-policy). */
+  readonly checkpointMinIntervalMs: number;
   /** Leader of a shared writer: where followers meet it. Null: this writer serves its own process only. */
   readonly share: { readonly socketName: string; readonly tokenPath: string } | null;
 }

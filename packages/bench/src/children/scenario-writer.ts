@@ -4,9 +4,12 @@
 //   node scenario-writer.js <before|after|shared> <path> <startAtEpochMs> <durationMs> <thinkMs> <id> [retryMinMs retryMaxMs]
 // "after" is litescribe with one writer per process (shareWriter 'off'); "shared" is litescribe with
 // one writer for the file (shareWriter 'auto', the default). A think time of 0 means back to back.
+// WORKLOAD=light: instead of the session store, one 200-byte INSERT per write into `light` (no FTS),
+// so the per-write cost of the machinery is not hidden behind SQLite work.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { openWriteQueue } from '@litescribe/core';
 import { SessionStore } from '@litescribe/example-session-store';
 import * as procedures from '@litescribe/example-session-store/procedures';
 import type { NewMessage } from '@litescribe/example-session-store';
@@ -30,7 +33,35 @@ let finish: () => Promise<void> | void;
 let busyRetries = (): number => 0;
 let role = (): string => 'inline';
 
-if (variant === 'before') {
+const light = process.env.WORKLOAD === 'light';
+const LIGHT_INSERT = 'INSERT INTO light(proc, body) VALUES (?, ?)';
+const lightBody = 'x'.repeat(200);
+
+if (light && variant === 'before') {
+  // Naive: the same INSERT on the main thread, in BEGIN IMMEDIATE, SQLite's busy handler (30 s).
+  const db = new Database(path, { timeout: 30_000 });
+  db.pragma('journal_mode = WAL');
+  const insert = db.prepare(LIGHT_INSERT);
+  append = () => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      insert.run(session, lightBody);
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  };
+  finish = () => {
+    db.close();
+  };
+} else if (light) {
+  const q = await openWriteQueue({ path, shareWriter: variant === 'shared' ? 'auto' : 'off' });
+  append = () => q.run(LIGHT_INSERT, [session, lightBody]);
+  busyRetries = () => q.stats().busyRetries;
+  role = () => q.stats().role;
+  finish = () => q.close();
+} else if (variant === 'before') {
   // What the agent tool did before its fix: the same session-store write, on the main thread, in
   // BEGIN IMMEDIATE, waiting in SQLite's busy handler with a 30 s timeout.
   const db = new Database(path, { timeout: 30_000 });
@@ -81,6 +112,7 @@ const roles = new Set<string>([role()]);
 let ops = 0;
 let errors = 0;
 let firstError: string | undefined;
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const deadline = started + durationMs;
 for (let i = 0; performance.now() < deadline; i++) {
@@ -109,6 +141,9 @@ const finalRole = role();
 // Close only once every process is past its deadline: a shared writer's leader leaving while the
 // others still write would put a handover into their latencies (the failover suite measures that).
 await sleep(Math.max(0, startAt + durationMs + 500 - Date.now()));
+// Every thread of this process from its first write until now: a leader's includes committing the
+// other processes' writes.
+const cpu = process.cpuUsage(cpuBefore);
 await finish();
 const result: ProcessResult = {
   ops,
@@ -123,6 +158,7 @@ const result: ProcessResult = {
   busy,
   inWindows,
   roles: [...roles],
+  cpuUs: cpu.user + cpu.system,
   ...(firstError === undefined ? {} : { firstError }),
 };
 console.log(JSON.stringify(result));

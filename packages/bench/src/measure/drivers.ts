@@ -10,6 +10,16 @@ export interface Driven {
   readonly seconds: number;
   readonly latency: LatencySummary;
   readonly loopDelay: LoopDelaySummary;
+  /** CPU time of this whole process (every thread: the caller's, the writer's) over the measurement, in µs. */
+  readonly cpuUs?: number;
+}
+
+/** Runs `measure` and adds the CPU time every thread of this process spent meanwhile (`process.cpuUsage()`). */
+export async function withCpu<T extends Driven>(measure: () => Promise<T>): Promise<T> {
+  const before = process.cpuUsage();
+  const d = await measure();
+  const used = process.cpuUsage(before);
+  return { ...d, cpuUs: used.user + used.system };
 }
 
 /**

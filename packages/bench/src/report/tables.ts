@@ -33,19 +33,25 @@ export function buildTables(r: BenchResults): TableData[] {
     head: ['strategy', 'sync', 'ops/s', 'vs raw limit', ...latencyHead],
     rows: strategyRows(r.strategies, true),
   });
-  tables.push({ title: 'Caller shapes (synchronous normal)', head: ['shape', 'sync', 'ops/s', ...latencyHead], rows: strategyRows(r.shapes, false) });
+  tables.push({
+    title: 'Caller shapes (synchronous normal; CPU: every thread of the process)',
+    head: ['shape', 'sync', 'ops/s', ...latencyHead, 'CPU µs per write'],
+    rows: strategyRows(r.shapes, false).map((cells, i) => [...cells, r.shapes[i]!.cpuUsPerOp === undefined ? '' : fmt(r.shapes[i]!.cpuUsPerOp!, 1)]),
+  });
   if (r.scenarios.length > 0) {
     const label = { before: 'before: main-thread BEGIN IMMEDIATE, 30 s busy timeout', after: 'after: litescribe, a writer per process', shared: 'shared: litescribe, one writer for the file' };
     tables.push({
       title: 'Many processes, one file (per-process worst / total)',
-      head: ['processes', 'think', 'variant', 'total ops/s', 'errors', 'worst p50 ms', 'worst p99 ms', 'slowest write ms', 'longest freeze ms', 'ops: fewest / most', 'WAL peak MiB'],
+      head: ['processes', 'writes', 'think', 'variant', 'total ops/s', 'CPU µs per write', 'errors', 'worst p50 ms', 'worst p99 ms', 'slowest write ms', 'longest freeze ms', 'ops: fewest / most', 'WAL peak MiB'],
       rows: r.scenarios.map((s) => {
         const ops = s.perProcess.map((p) => p.ops);
         return [
           String(s.processes),
+          s.workload === 'light' ? 'light (INSERT 200 B)' : 'session store',
           s.thinkMs > 0 ? `${s.thinkMs} ms` : 'none',
-          label[s.variant],
+          s.workload === 'light' && s.variant === 'before' ? 'naive: main-thread BEGIN IMMEDIATE, 30 s busy timeout' : label[s.variant],
           fmt(s.opsPerSec),
+          fmt(s.cpuUsPerWrite, 1),
           String(s.totalErrors),
           fmt(Math.max(...s.perProcess.map((p) => p.latency.p50)), 2),
           fmt(Math.max(...s.perProcess.map((p) => p.latency.p99)), 1),

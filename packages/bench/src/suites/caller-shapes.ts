@@ -3,7 +3,7 @@ import PQueue from 'p-queue';
 import { openWriteQueue } from '@litescribe/core';
 import type { BenchContext } from '../bench-context.js';
 import { bestOf } from '../measure/best-of.js';
-import { driveOpenLoop } from '../measure/drivers.js';
+import { driveOpenLoop, withCpu } from '../measure/drivers.js';
 import type { Driven } from '../measure/drivers.js';
 import { LatencyRecorder } from '../measure/latency-recorder.js';
 import { withLoopDelay } from '../measure/loop-delay.js';
@@ -23,7 +23,7 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
 
   ctx.progress('caller shapes: fire-and-forget');
   let q = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA });
-  shapes.push(row('fire-and-forget', await driveOpenLoop(ctx.scale(200_000), 1000, 65_536, (i) => q.run(INSERT_SQL, pooledParams(i)))));
+  shapes.push(row('fire-and-forget', await withCpu(() => driveOpenLoop(ctx.scale(200_000), 1000, 65_536, (i) => q.run(INSERT_SQL, pooledParams(i))))));
   await q.close();
 
   ctx.progress('caller shapes: 64 concurrent callers, each awaiting its write');
@@ -32,6 +32,7 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
   const callers = new PQueue({ concurrency: 64 });
   const lat64 = new LatencyRecorder();
   const started = performance.now();
+  const cpu64 = process.cpuUsage();
   const { loopDelay } = await withLoopDelay(async () => {
     for (let i = 0; i < n64; i++) {
       void callers.add(async () => {
@@ -43,7 +44,8 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
     }
     await callers.onIdle();
   });
-  shapes.push(row('64 concurrent callers', { ops: n64, seconds: (performance.now() - started) / 1000, latency: lat64.summary(), loopDelay }));
+  const used64 = process.cpuUsage(cpu64);
+  shapes.push(row('64 concurrent callers', { ops: n64, seconds: (performance.now() - started) / 1000, latency: lat64.summary(), loopDelay, cpuUs: used64.user + used64.system }));
   await q.close();
 
   ctx.progress('caller shapes: one caller awaiting each write, and a bare thread round trip');
@@ -55,6 +57,7 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
     const queue = await openWriteQueue({ path: ctx.freshFile(), setup: SCHEMA, shareWriter });
     const latency = new LatencyRecorder();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const { loopDelay: seqDelay } = await withLoopDelay(async () => {
       for (let i = 0; i < nSeq; i++) {
         const t1 = performance.now();
@@ -63,8 +66,9 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
       }
     });
     const seconds = (performance.now() - t0) / 1000;
+    const used = process.cpuUsage(cpu0);
     await queue.close();
-    return { ops: nSeq, seconds, latency: latency.summary(), loopDelay: seqDelay };
+    return { ops: nSeq, seconds, latency: latency.summary(), loopDelay: seqDelay, cpuUs: used.user + used.system };
   });
   const seq = await awaitingEach('auto');
   const seqRow = row('1 caller awaiting each write', seq);
@@ -115,6 +119,7 @@ async function bareEcho(n: number): Promise<Driven> {
   });
   for (let i = 0; i < 200; i++) await roundTrip(i); // warm up
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     // The same payload a lone run() carries: one op with ~200 bytes of parameters.
@@ -122,8 +127,9 @@ async function bareEcho(n: number): Promise<Driven> {
     latency.recordMs(performance.now() - t0);
   }
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu0);
   await worker.terminate();
-  return { ops: n, seconds, latency: latency.summary(), loopDelay: { p99: 0, max: 0 } };
+  return { ops: n, seconds, latency: latency.summary(), loopDelay: { p99: 0, max: 0 }, cpuUs: used.user + used.system };
 }
 
 /**
