@@ -1,11 +1,10 @@
-import type { CheckpointMode, CheckpointReport, ErrorData, OpMessage, WriterReply } from '@litescribe/writer-worker';
+import type { CheckpointMode, CheckpointReport, OpMessage, WriterReply } from '@litescribe/writer-worker';
+import { batchDiagnostics, batchOutcomes } from './batch-outcomes.js';
 import { toBatchTask } from './batch-task.js';
 import { QueueClosedError, QueueFullError, WorkerExitedError, errorFromData } from './errors.js';
 import { CheckpointTimer } from './checkpoint-timer.js';
 import { SettlePacer } from './settle-pacer.js';
-import type { SettleJob } from './settle-pacer.js';
 import { batchChannel } from './diagnostics.js';
-import type { BatchDiagnostics } from './diagnostics.js';
 import { OpFifo } from './op-fifo.js';
 import { OpState } from './pending-op.js';
 import type { CheckpointRequest, PendingOp } from './pending-op.js';
@@ -275,7 +274,7 @@ export class BatchScheduler {
 
   #onBatchReply(ops: PendingOp[], reply: WriterReply | null, sentAt: number, bytes: number, epoch: number, lostWith?: unknown): void {
     if (this.#aborted) return;
-    if (batchChannel.hasSubscribers) this.#publishBatch(ops, reply, sentAt, bytes);
+    if (batchChannel.hasSubscribers) batchChannel.publish(batchDiagnostics(this.#hooks.subject() ?? this, ops, reply, sentAt, bytes));
     this.#tasksInFlight -= 1;
     this.#inFlight.splice(this.#inFlight.indexOf(ops), 1);
     let failure: unknown = lostWith;
@@ -296,30 +295,7 @@ export class BatchScheduler {
     const now = performance.now();
     this.#stats.rotateWindow(now);
     for (const op of ops) this.#stats.recordLatency(now - op.enqueuedAt);
-    this.#pacer.add(this.#settleJob(ops, reply, failure));
-  }
-
-  /** How each op of an answered batch settles. */
-  #settleJob(ops: PendingOp[], reply: WriterReply | null, failure: unknown): SettleJob {
-    if (reply?.kind !== 'batch-done') return { ops, next: 0, settle: (i) => this.#settle(ops[i]!, false, failure) };
-    // Errors and non-run values are sparse; every other op is a committed run.
-    let sparse: Map<number, { readonly value: unknown } | { readonly error: ErrorData }> | null = null;
-    if (reply.errors.length > 0 || reply.values.length > 0) {
-      sparse = new Map();
-      for (const [i, error] of reply.errors) sparse.set(i, { error });
-      for (const [i, value] of reply.values) sparse.set(i, { value });
-    }
-    const { changes, rowids } = reply;
-    return {
-      ops,
-      next: 0,
-      settle: (i) => {
-        const special = sparse?.get(i);
-        if (special === undefined) this.#settle(ops[i]!, true, { changes: changes[i]!, lastInsertRowid: rowids[i]! });
-        else if ('error' in special) this.#settle(ops[i]!, false, errorFromData(special.error));
-        else this.#settle(ops[i]!, true, special.value);
-      },
-    };
+    this.#pacer.add(batchOutcomes(ops, reply, failure, this.#settleOp));
   }
 
   /** A slice of answered ops has settled: room in the queue, flushes, idleness. */
@@ -328,23 +304,6 @@ export class BatchScheduler {
     this.#admitWaiting();
     this.#checkFlush();
     if (this.#isIdle()) this.#waiters.settleIdle();
-  }
-
-  #publishBatch(ops: readonly PendingOp[], reply: WriterReply | null, sentAt: number, bytes: number): void {
-    const done = reply?.kind === 'batch-done' ? reply : null;
-    const message: BatchDiagnostics = {
-      queue: this.#hooks.subject() ?? this,
-      ops: ops.length,
-      bytes,
-      waitMs: sentAt - ops[0]!.enqueuedAt,
-      commitMs: performance.now() - sentAt,
-      committed: done?.committed ?? false,
-      failed: done === null ? ops.length : done.errors.length,
-      transactionOps: done?.transactionOps ?? 0,
-      busyRetries: done?.busyRetries ?? 0,
-      lockWaitMs: done?.lockWaitMs ?? 0,
-    };
-    batchChannel.publish(message);
   }
 
   #sendCheckpoint(request: CheckpointRequest | null): void {
@@ -386,6 +345,8 @@ export class BatchScheduler {
     this.#admitWaiting();
     this.#checkFlush();
   }
+
+  readonly #settleOp = (op: PendingOp, ok: boolean, value: unknown): void => this.#settle(op, ok, value);
 
   #settle(op: PendingOp, ok: boolean, value: unknown): void {
     if (op.state === OpState.Settled) return; // e.g. already rejected by destroy()

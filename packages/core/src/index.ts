@@ -11,7 +11,7 @@ export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
 export type { BatchDiagnostics, CheckpointDiagnostics, RetryDiagnostics } from './diagnostics.js';
 export type { WriteQueueOptions } from './options.js';
 export type { QueueStats } from './queue-stats.js';
-export type { RoleChange, WriterRole } from './shared-writer.js';
+export type { RoleChange, WriterRole } from './share/shared-writer.js';
 export {
   BusyTimeoutError,
   ERROR_CODES,

@@ -5,7 +5,7 @@ import type { PgReaderConfig, PgWriterConfig } from '@litescribe/pg-writer';
 import { InvalidOptionError, errorFromData } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { ReaderPool } from './reader-pool.js';
-import type { Opened } from './shared-writer.js';
+import type { Opened } from './share/shared-writer.js';
 import { WriterThread } from './writer-thread.js';
 
 /** The built entry of @litescribe/pg-writer, resolved only: its threads load `pg`, this thread never does. */

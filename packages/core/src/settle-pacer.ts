@@ -16,6 +16,8 @@ const MIN_PER_TURN = 64;
 const MAX_PER_TURN = 16_384;
 /** Fewer ops in a turn than this say too little about their cost to adjust the budget by. */
 const MIN_SAMPLE = 32;
+/** Unmarked slices this close together count as one turn (see #slice). */
+const QUIET_MS = 1;
 
 /**
  * Settles batches' promises in order, at most a turn's budget of them per turn of the caller's
@@ -38,9 +40,12 @@ export class SettlePacer {
   readonly #jobs: SettleJob[] = [];
   readonly #onSettled: (count: number) => void;
   #perTurn = INITIAL_PER_TURN;
+  /** A setImmediate is armed to end the current turn. */
   #turnOpen = false;
   #turnStart = 0;
   #turnOps = 0;
+  /** When a slice last ran outside a marked turn. */
+  #lastSliceAt = Number.NEGATIVE_INFINITY;
 
   /** `onSettled` runs after each slice with the number of ops it settled. */
   constructor(onSettled: (count: number) => void) {
@@ -83,10 +88,17 @@ export class SettlePacer {
 
   #slice(): void {
     if (!this.#turnOpen) {
-      this.#turnOpen = true;
-      this.#turnStart = performance.now();
-      this.#turnOps = 0;
-      setImmediate(this.#endTurn);
+      const now = performance.now();
+      // A turn is only marked (a setImmediate armed to find where it ends) once it has something
+      // to measure or to hold back. Settling a batch of a few ops costs less than the extra pass
+      // through the event loop a setImmediate makes, and a lone awaiting caller's every write
+      // paid that pass. Unmarked, ops count toward one window until the pacer has been idle for
+      // QUIET_MS: replies that come back to back in one turn still add up to the turn's budget.
+      if (now - this.#lastSliceAt > QUIET_MS) {
+        this.#turnStart = now;
+        this.#turnOps = 0;
+      }
+      this.#lastSliceAt = now;
     }
     let room = this.#perTurn - this.#turnOps;
     let count = 0;
@@ -100,6 +112,10 @@ export class SettlePacer {
       if (end === job.ops.length) this.#jobs.shift();
     }
     this.#turnOps += count;
+    if (!this.#turnOpen && (this.#jobs.length > 0 || this.#turnOps >= MIN_SAMPLE)) {
+      this.#turnOpen = true;
+      setImmediate(this.#endTurn);
+    }
     if (count > 0) this.#onSettled(count);
   }
 
@@ -112,6 +128,9 @@ export class SettlePacer {
       this.#perTurn = Math.max(MIN_PER_TURN, Math.min(MAX_PER_TURN, 2 * this.#perTurn, fits));
     }
     this.#turnOpen = false;
+    this.#turnOps = 0;
+    this.#turnStart = performance.now();
+    this.#lastSliceAt = this.#turnStart;
     if (this.#jobs.length > 0) this.#slice();
   };
 }

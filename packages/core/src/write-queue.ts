@@ -12,11 +12,11 @@ import type { ParamsLabel } from './params-check.js';
 import type { QueueStats, StatsRecorder } from './queue-stats.js';
 import type { ReaderPool } from './reader-pool.js';
 import { checkPostgresSql, checkStatementSql } from './sql-check.js';
-import { forgetAtExit } from './hand-over-at-exit.js';
+import { forgetAtExit } from './share/hand-over-at-exit.js';
 import { backupFile } from './backup-file.js';
 import type { BackupOptions, BackupResult } from './backup-file.js';
-import { SharedWriter } from './shared-writer.js';
-import type { RoleChange } from './shared-writer.js';
+import { SharedWriter } from './share/shared-writer.js';
+import type { RoleChange } from './share/shared-writer.js';
 import type { TaskRunner } from './task-runner.js';
 
 /** The last argument every queue method takes. */

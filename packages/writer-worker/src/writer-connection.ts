@@ -5,7 +5,7 @@ import { retryWhileBusy } from './busy-retry.js';
 import type { BusyRetryPolicy } from './busy-retry.js';
 import { WriterErrorCode } from './protocol.js';
 import type { WriterConfig } from './protocol.js';
-import { createPrivateFile } from './share-address.js';
+import { createPrivateFile } from './share/share-address.js';
 import { isWalResetBugAffected } from './sqlite-version-gate.js';
 import { StatementCache } from './statement-cache.js';
 import { loadProcedures } from './load-procedures.js';

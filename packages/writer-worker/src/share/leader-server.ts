@@ -4,12 +4,12 @@ import type { Server, Socket } from 'node:net';
 import { checkFollowerTask } from './link-checks.js';
 import { FrameDecoder, LINK_VERSION, encodeFrame, linkProof, proofMatches } from './link-protocol.js';
 import type { Frame, LinkMessage } from './link-protocol.js';
-import type { SynchronousMode, WriterReply, WriterTask } from './protocol.js';
-import { WriterErrorCode } from './protocol.js';
+import type { SynchronousMode, WriterReply, WriterTask } from '../protocol.js';
+import { WriterErrorCode } from '../protocol.js';
 import { writeToken } from './share-address.js';
-import { sqlProblem } from './sql-shape.js';
-import { toErrorData } from './error-data.js';
-import type { ErrorData } from './protocol.js';
+import { sqlProblem } from '../sql-shape.js';
+import { toErrorData } from '../error-data.js';
+import type { ErrorData } from '../protocol.js';
 
 /** What a follower asked for when it joined. */
 export type JoinRequest = Extract<LinkMessage, { kind: 'join' }>;

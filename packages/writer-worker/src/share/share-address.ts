@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { WriterErrorCode } from './protocol.js';
+import { WriterErrorCode } from '../protocol.js';
 
 /** Where the processes sharing one database file meet: the leader's socket and the proof of access. */
 export interface ShareAddress {

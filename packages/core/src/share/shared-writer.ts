@@ -3,11 +3,11 @@ import type { Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WriterConfig, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import type { ShareAddress } from '@litescribe/writer-worker/link';
-import { ShareRefusedError, WorkerExitedError, errorFromData } from './errors.js';
+import { ShareRefusedError, WorkerExitedError, errorFromData } from '../errors.js';
 import { LeaderLink, LeaderProofError, LinkVersionError, NotHandedOverError, OwnTokenError } from './leader-link.js';
 import type { JoinParams, LinkEnd } from './leader-link.js';
-import type { TaskRunner } from './task-runner.js';
-import { WriterThread, sqliteWriterSpec } from './writer-thread.js';
+import type { TaskRunner } from '../task-runner.js';
+import { WriterThread, sqliteWriterSpec } from '../writer-thread.js';
 
 /** The role a process plays for its database file. */
 export type WriterRole = 'leader' | 'follower' | 'solo';

@@ -1,4 +1,4 @@
-import type { BatchDone, BatchTask, BindParams, OpMessage } from './protocol.js';
+import type { BatchDone, BatchTask, BindParams, OpMessage } from '../protocol.js';
 
 /**
  * Lays several batches (from this process and from followers) out as one, in order, so they commit

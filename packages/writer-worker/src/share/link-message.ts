@@ -1,5 +1,5 @@
 /** The messages of the follower ↔ leader link (the protocol itself: link-protocol.ts). */
-import type { ErrorData, SynchronousMode, WriterReply, WriterTask } from './protocol.js';
+import type { ErrorData, SynchronousMode, WriterReply, WriterTask } from '../protocol.js';
 
 /**
  * The link protocol's version. A follower and a leader of different versions do not link: the

@@ -1,9 +1,9 @@
-import type { BusyRetryPolicy } from './busy-retry.js';
+import type { BusyRetryPolicy } from '../busy-retry.js';
 import type { Follower, JoinRequest, LeaderHost } from './leader-server.js';
-import type { SynchronousMode, WriterReply, WriterTask } from './protocol.js';
-import { loadProcedures } from './load-procedures.js';
+import type { SynchronousMode, WriterReply, WriterTask } from '../protocol.js';
+import { loadProcedures } from '../load-procedures.js';
 import { procStatFields } from './proc-stat.js';
-import type { Procedure, WriterConnection } from './writer-connection.js';
+import type { Procedure, WriterConnection } from '../writer-connection.js';
 
 type Procedures = ReadonlyMap<string, Procedure>;
 

@@ -6,9 +6,9 @@
  */
 import type { LinkMessage } from './link-message.js';
 import { LinkProtocolError } from './link-message.js';
-import type { BatchTask, BindParams, WriterTask } from './protocol.js';
-import { bindValueBytes, isPlainObject } from './param-shape.js';
-import { statementProblem } from './sql-shape.js';
+import type { BatchTask, BindParams, WriterTask } from '../protocol.js';
+import { bindValueBytes, isPlainObject } from '../param-shape.js';
+import { statementProblem } from '../sql-shape.js';
 
 const SYNCHRONOUS = new Set(['off', 'normal', 'full', 'extra']);
 const CHECKPOINT_MODES = new Set(['auto', 'passive', 'full', 'restart', 'truncate']);

@@ -4,8 +4,8 @@ import type { Socket } from 'node:net';
 import type { SynchronousMode, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import { FrameDecoder, LINK_VERSION, ShareError, TokenFileError, encodeFrame, procStatFields, linkProof, proofMatches, readToken, replyProblem } from '@litescribe/writer-worker/link';
 import type { Frame, LinkMessage, ShareAddress } from '@litescribe/writer-worker/link';
-import { ShareRefusedError, WorkerExitedError, errorFromData } from './errors.js';
-import type { TaskRunner } from './task-runner.js';
+import { ShareRefusedError, WorkerExitedError, errorFromData } from '../errors.js';
+import type { TaskRunner } from '../task-runner.js';
 
 /** What a follower tells the leader when it joins. */
 export interface JoinParams {

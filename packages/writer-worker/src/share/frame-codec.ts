@@ -2,7 +2,7 @@ import { deserialize, serialize } from 'node:v8';
 import { checkControl } from './link-checks.js';
 import { LinkProtocolError } from './link-message.js';
 import type { LinkMessage } from './link-message.js';
-import type { BatchDone, BatchTask, BindParams, OpMessage } from './protocol.js';
+import type { BatchDone, BatchTask, BindParams, OpMessage } from '../protocol.js';
 
 /**
  * Frames on a leader socket: `u32 length | u8 codec | body`.
