@@ -4,7 +4,7 @@ import { openTestQueue, spawnFixture } from './helpers.js';
 const INSERT = 'INSERT INTO messages(session_id, content) VALUES (?, ?)';
 
 test('stats() counts ops, transactions, failures, checkpoints, WAL size, depth and latency', async () => {
-  const { q } = await openTestQueue({ checkpointEveryCommits: 2 });
+  const { q } = await openTestQueue({ checkpointEveryCommits: 2, checkpointMinIntervalMs: 0 });
   const empty = q.stats();
   expect(empty).toMatchObject({ opsEnqueued: 0, opsCommitted: 0, opsFailed: 0, transactions: 0, queueDepth: 0 });
   expect(empty.commitLatencyMs).toEqual({ p50: 0, p99: 0, max: 0 });
