@@ -116,10 +116,12 @@ test("the leader's writer thread dying: a follower's in-flight writes reject as 
 test('a leader whose process runs out of work without close() still hands over: its followers see no outcome-unknown error', async () => {
   for (let round = 0; round < 3; round++) {
     const path = join(tempDir(), `exits-${round}.db`);
-    const leader = spawnFixture('leader-exits.mjs', [path, '600']);
-    await leader.waitForLine(/^role leader$/);
+    const leader = spawnFixture('leader-exits.mjs', [path]);
+    await leader.waitForLine(/^waiting$/);
+    expect(leader.lines).toContain('role leader');
     const follower = spawnFixture('shared-writer.mjs', [path, 'f', '1000000']);
     await follower.waitForLine(/^role follower$/);
+    leader.proc.kill('SIGUSR2');
     expect(await leader.exited).toBe(0);
     expect(leader.lines).toContain('leaving');
     const atExit = acks(follower).length;
