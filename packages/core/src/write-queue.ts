@@ -373,7 +373,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     }
   }
 
-  /** Counters and latency figures; cheap to call. */
+  /** Counters and latency figures: a new snapshot each call (~15 µs on the 2-core machine kind, percentiles included), for a scrape or a status line, not for every write. */
   stats(): QueueStats {
     const shared = this.#thread instanceof SharedWriter ? this.#thread : null;
     return this.#stats.snapshot({
