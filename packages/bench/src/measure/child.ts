@@ -31,7 +31,8 @@ export function runChild(script: string, args: readonly string[], env: Readonly<
   });
   proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const done = new Promise<string[]>((resolve, reject) =>
-    proc.on('exit', (code) => (code === 0 ? resolve(lines) : reject(new Error(`${script} exited ${code}: ${stderr.slice(-2000)}`)))),
+    // 'close', not 'exit': only then has every line of its stdout been read.
+    proc.on('close', (code) => (code === 0 ? resolve(lines) : reject(new Error(`${script} exited ${code}: ${stderr.slice(-2000)}`)))),
   );
   return {
     done,

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import PQueue from 'p-queue';
 import { openWriteQueue } from '@litescribe/core';
 import type { BenchContext } from '../bench-context.js';
 import { bestOf } from '../measure/best-of.js';
+import { runChild } from '../measure/child.js';
 import { driveOpenLoop, withCpu } from '../measure/drivers.js';
 import type { Driven } from '../measure/drivers.js';
 import { LatencyRecorder } from '../measure/latency-recorder.js';
@@ -75,6 +78,7 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
   shapes.push(seqRow);
   shapes.push(row("1 caller awaiting each write, shareWriter 'off'", await awaitingEach('off')));
   shapes.push(row('bare postMessage echo (no SQLite)', echo));
+  shapes.push(row('bare Unix-socket echo to another process (no SQLite; CPU of both)', await bestOf(ctx.tries, () => socketEcho(nSeq))));
 
   // A burst (a TUI importing a file): the same rows issued as one run() each, and as one runMany().
   const nBurst = ctx.scale(50_000);
@@ -108,6 +112,43 @@ export async function callerShapes(ctx: BenchContext): Promise<{ shapes: Strateg
   shapes.push(await settlingAcrossTurns(ctx));
   const bareEchoP50Ms = echo.latency.p50;
   return { shapes, roundTrip: { bareEchoP50Ms, queueP50Ms: seqRow.latency.p50, ratio: seqRow.latency.p50 / bareEchoP50Ms } };
+}
+
+/**
+ * What a follower's write costs at least: a ~300-byte message to another process over a local
+ * socket and back, one at a time; CPU of both processes (the echoing one reports its own).
+ */
+async function socketEcho(n: number): Promise<Driven> {
+  const name = `litescribe-bench-echo-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const child = runChild('socket-echo.js', [name]);
+  await child.saw('listening');
+  const socket = connect({ path: `\0${name}` });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let pending: ((data: Buffer) => void) | null = null;
+  socket.on('data', (d: Buffer) => pending?.(d));
+  const ask = (payload: Buffer): Promise<Buffer> => new Promise((resolve) => {
+    pending = resolve;
+    socket.write(payload);
+  });
+  const childCpu = async (): Promise<number> => (JSON.parse((await ask(Buffer.of(0xff))).toString()) as { cpuUs: number }).cpuUs;
+  const payload = Buffer.alloc(300, 0x61);
+  for (let i = 0; i < 200; i++) await ask(payload); // warm up
+  const latency = new LatencyRecorder();
+  const theirs = await childCpu();
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await ask(payload);
+    latency.recordMs(performance.now() - t0);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const mine = process.cpuUsage(cpu0);
+  const theirsAfter = await childCpu();
+  socket.destroy();
+  child.kill('SIGTERM');
+  await child.done;
+  return { ops: n, seconds, latency: latency.summary(), loopDelay: { p99: 0, max: 0 }, cpuUs: mine.user + mine.system + (theirsAfter - theirs) };
 }
 
 async function bareEcho(n: number): Promise<Driven> {
