@@ -152,6 +152,16 @@ export class ServerUnavailableError extends LitescribeError {
   readonly code = 'ERR_SERVER_UNAVAILABLE';
 }
 
+/**
+ * PostgreSQL accepted the connection but sent nothing for longer than the bound (`busyDeadlineMs`
+ * plus a short margin): a stopped server, a half-open connection, a proxy that hangs. The
+ * connection was dropped; the next call opens a new one.
+ */
+export class ServerTimeoutError extends LitescribeError {
+  override readonly name = 'ServerTimeoutError';
+  readonly code = 'ERR_SERVER_TIMEOUT';
+}
+
 /** The method does not apply to this engine (e.g. `checkpoint()` on PostgreSQL). */
 export class NotSupportedError extends LitescribeError {
   override readonly name = 'NotSupportedError';
@@ -199,6 +209,7 @@ const BY_CODE: Record<string, CodedErrorClass> = {
   ERR_UNSAFE_SQLITE_VERSION: UnsafeSqliteVersionError,
   ERR_SHARE_REFUSED: ShareRefusedError,
   ERR_SERVER_UNAVAILABLE: ServerUnavailableError,
+  ERR_SERVER_TIMEOUT: ServerTimeoutError,
   ERR_NOT_SUPPORTED: NotSupportedError,
   ERR_UNSAFE_FILE: UnsafeFileError,
   ERR_FILE_REPLACED: FileReplacedError,

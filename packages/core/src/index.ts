@@ -25,6 +25,7 @@ export {
   QueueClosedError,
   QueueFullError,
   ServerUnavailableError,
+  ServerTimeoutError,
   ShareRefusedError,
   UnsafeFileError,
   FileReplacedError,

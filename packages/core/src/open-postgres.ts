@@ -41,7 +41,7 @@ export async function openPostgres(
   };
   const started = await WriterThread.start({ filename, workerData: config, noticeChannel: config.noticeChannel, liveLoop: true }, opts.setup, onNotice, onError);
   if ('failed' in started) throw errorFromData(started.failed);
-  const readerConfig: PgReaderConfig = { url: opts.url, connections: opts.readers };
+  const readerConfig: PgReaderConfig = { url: opts.url, connections: opts.readers, busyDeadlineMs: opts.busyDeadlineMs };
   const readers = opts.readers === 0 ? null : new ReaderPool({ filename, workerData: readerConfig, threads: 1, readsPerThread: opts.readers, liveLoop: true });
   return { ...started, readers };
 }

@@ -34,6 +34,12 @@ export interface BatchConnection {
   /** False once the client reported an error or its end: whatever was in flight is lost. */
   alive(): boolean;
   /**
+   * Runs `work` with the server's silence bounded: if nothing at all arrives from the server for
+   * `silenceMs` while it runs, the connection is dropped (and `work`'s queries fail as a lost
+   * connection). Bytes of any answer count, so a long batch that keeps answering is never cut.
+   */
+  watched<T>(silenceMs: number, work: () => Promise<T>): Promise<T>;
+  /**
    * The name of this SQL text's prepared statement on this connection, or undefined (run unnamed).
    * A named statement is parsed once per connection; later runs send only Bind and Execute.
    */

@@ -15,6 +15,20 @@ const RECONNECT_MAX_MS = 1_000;
 /** Batches that start with savepoints after one that had a failing op. */
 const SAVEPOINTS_AFTER_FAILURE = 8;
 
+/**
+ * How much longer than `busyDeadlineMs` the writer waits on a silent server. The server's own
+ * `statement_timeout` (set to `busyDeadlineMs`) ends a statement that is merely slow with an error;
+ * this margin lets that error arrive, so only a server that says nothing at all is dropped.
+ */
+export const SILENCE_MARGIN_MS = 500;
+
+/** The bound on a statement's run time and on connecting: `busyDeadlineMs`, but never under a second. */
+export function serverBoundMs(busyDeadlineMs: number): number {
+  return Math.max(1_000, busyDeadlineMs);
+}
+/** How often a watched wait looks at the silence (a fraction of the bound, at most this). */
+const SILENCE_CHECK_MS = 250;
+
 /** Not reachable within the deadline: nothing of the batch ran. */
 class Unreachable extends Error {}
 
@@ -71,12 +85,26 @@ export class PgWriter {
   async #open(setup: readonly string[]): Promise<WriterReply> {
     let conn: BatchConnection;
     try {
-      conn = await this.#connect();
+      conn = await this.#connect(serverBoundMs(this.#config.busyDeadlineMs));
     } catch (err) {
       return { kind: 'failed', error: unavailable(this.#config.url, err) };
     }
     try {
       const procedures = await this.#loadProcedures();
+      await conn.watched(this.#silenceMs(), () => this.#setup(conn, setup));
+      const version = await conn.watched(this.#silenceMs(), () => conn.client.query<{ server_version: string }>('SHOW server_version'));
+      return { kind: 'opened', sqliteVersion: '', postgresVersion: version.rows[0]!.server_version, procedures: [...procedures.keys()], walBytes: 0 };
+    } catch (err) {
+      await this.#drop();
+      if (err instanceof ProceduresLoadError) return { kind: 'failed', error: { name: 'InvalidOptionError', code: err.code, message: err.message } };
+      if (isConnectionError(err)) return { kind: 'failed', error: unavailable(this.#config.url, err) };
+      return { kind: 'failed', error: pgErrorData(err) };
+    }
+  }
+
+  /** The setup statements, in one transaction. */
+  async #setup(conn: BatchConnection, setup: readonly string[]): Promise<void> {
+    {
       if (setup.length > 0) {
         await conn.client.query('BEGIN');
         try {
@@ -88,14 +116,12 @@ export class PgWriter {
           throw err;
         }
       }
-      const version = await conn.client.query<{ server_version: string }>('SHOW server_version');
-      return { kind: 'opened', sqliteVersion: '', postgresVersion: version.rows[0]!.server_version, procedures: [...procedures.keys()], walBytes: 0 };
-    } catch (err) {
-      await this.#drop();
-      if (err instanceof ProceduresLoadError) return { kind: 'failed', error: { name: 'InvalidOptionError', code: err.code, message: err.message } };
-      if (isConnectionError(err)) return { kind: 'failed', error: unavailable(this.#config.url, err) };
-      return { kind: 'failed', error: pgErrorData(err) };
     }
+  }
+
+  /** The longest the writer waits on a server that sends nothing (see SILENCE_MARGIN_MS). */
+  #silenceMs(): number {
+    return serverBoundMs(this.#config.busyDeadlineMs) + SILENCE_MARGIN_MS;
   }
 
   async #batch(task: BatchTask): Promise<BatchDone> {
@@ -111,12 +137,12 @@ export class PgWriter {
       }
       let why: BatchAbort;
       try {
-        const outcomes = await this.#attempt(conn, task);
+        const outcomes = await conn.watched(this.#silenceMs(), () => this.#attempt(conn, task));
         // The connection died while the ops ran: nothing was committed, COMMIT was never sent.
         if (!conn.alive()) throw new BatchAbort('connection', new Error('connection lost before COMMIT'));
         let committed: pg.QueryResult;
         try {
-          committed = await conn.client.query('COMMIT');
+          committed = await conn.watched(this.#silenceMs(), () => conn.client.query('COMMIT'));
         } catch (err) {
           const abort = abortFor(conn, err);
           if (abort?.reason === 'retry') throw abort; // the server rolled it back: run it again
@@ -208,7 +234,8 @@ export class PgWriter {
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#connect();
+        // A server that accepts the connection and then says nothing holds it no longer than the deadline.
+        return await this.#connect(Math.max(1_000, deadline - performance.now()));
       } catch (err) {
         const leftMs = deadline - performance.now();
         if (leftMs <= 0 || this.#closed) throw new Unreachable(describe(err), { cause: err });
@@ -219,15 +246,19 @@ export class PgWriter {
     }
   }
 
-  async #connect(): Promise<BatchConnection> {
+  /** A new connection; connecting (and the server's startup answer) may take at most `timeoutMs`. */
+  async #connect(timeoutMs: number): Promise<BatchConnection> {
     const client = new pg.Client({
       connectionString: this.#config.url,
       pipeline: true,
       application_name: 'litescribe-writer',
       keepAlive: true,
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: Math.max(1, Math.round(timeoutMs)),
       // A lock held by another session must not hold the writer (and every caller) past the deadline.
       lock_timeout: Math.max(1, this.#config.busyDeadlineMs),
+      // Nor a statement that runs that long: the server ends it (57014) before the writer would
+      // take its silence for a dead server.
+      statement_timeout: serverBoundMs(this.#config.busyDeadlineMs),
     });
     let alive = true;
     // Without a listener an 'error' (server restart, reset socket) would crash the thread.
@@ -253,7 +284,30 @@ export class PgWriter {
       }
       return name;
     };
-    const conn = { client, alive: () => alive, statementName };
+    // When the server was last heard from: any bytes at all (see BatchConnection.watched).
+    const stream = (client as unknown as { connection: { stream: import('node:net').Socket } }).connection.stream;
+    let heardAt = performance.now();
+    stream.on('data', () => {
+      heardAt = performance.now();
+    });
+    const watched = async <T>(silenceMs: number, work: () => Promise<T>): Promise<T> => {
+      heardAt = performance.now();
+      const timer = setInterval(
+        () => {
+          const silent = performance.now() - heardAt;
+          if (silent < silenceMs || !alive) return;
+          alive = false;
+          stream.destroy(new Error(`PostgreSQL sent nothing for ${Math.round(silent)} ms (the bound is ${silenceMs} ms: busyDeadlineMs, at least 1 s, + ${SILENCE_MARGIN_MS} ms): the connection was dropped`));
+        },
+        Math.min(SILENCE_CHECK_MS, Math.max(10, silenceMs / 4)),
+      );
+      try {
+        return await work();
+      } finally {
+        clearInterval(timer);
+      }
+    };
+    const conn = { client, alive: () => alive, statementName, watched };
     this.#conn = conn;
     return conn;
   }

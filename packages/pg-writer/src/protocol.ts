@@ -36,4 +36,6 @@ export interface PgReaderConfig {
   readonly url: string;
   /** Connections in the read pool: reads run in parallel up to this many. */
   readonly connections: number;
+  /** Bounds every wait of a read on the server: connecting, the statement, its answer. */
+  readonly busyDeadlineMs: number;
 }
