@@ -162,6 +162,16 @@ export class ServerTimeoutError extends LitescribeError {
   readonly code = 'ERR_SERVER_TIMEOUT';
 }
 
+/**
+ * PostgreSQL: the connection was lost while the operation's COMMIT was in flight, and the server
+ * said afterwards (`txid_status`) that the transaction did not commit. Nothing of the operation is
+ * in the database; it is safe to run it again.
+ */
+export class NotCommittedError extends LitescribeError {
+  override readonly name = 'NotCommittedError';
+  readonly code = 'ERR_NOT_COMMITTED';
+}
+
 /** The method does not apply to this engine (e.g. `checkpoint()` on PostgreSQL). */
 export class NotSupportedError extends LitescribeError {
   override readonly name = 'NotSupportedError';
@@ -210,6 +220,7 @@ const BY_CODE: Record<string, CodedErrorClass> = {
   ERR_SHARE_REFUSED: ShareRefusedError,
   ERR_SERVER_UNAVAILABLE: ServerUnavailableError,
   ERR_SERVER_TIMEOUT: ServerTimeoutError,
+  ERR_NOT_COMMITTED: NotCommittedError,
   ERR_NOT_SUPPORTED: NotSupportedError,
   ERR_UNSAFE_FILE: UnsafeFileError,
   ERR_FILE_REPLACED: FileReplacedError,

@@ -26,6 +26,7 @@ export {
   QueueFullError,
   ServerUnavailableError,
   ServerTimeoutError,
+  NotCommittedError,
   ShareRefusedError,
   UnsafeFileError,
   FileReplacedError,

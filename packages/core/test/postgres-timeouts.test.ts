@@ -2,14 +2,12 @@
 // stopped server, a proxy that hangs) holds no operation past busyDeadlineMs and a short margin,
 // and nothing acknowledged is lost when it comes back.
 import { readFileSync, readdirSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ServerTimeoutError, ServerUnavailableError, openWriteQueue } from '@litescribe/core';
 import { startCluster } from '@litescribe/pg-cluster';
 import type { PgCluster } from '@litescribe/pg-cluster';
-import { PG_MESSAGES, sql, track } from './pg-helpers.js';
+import { PG_MESSAGES, faultyProxy, sql, track } from './pg-helpers.js';
 
 const INSERT = 'INSERT INTO messages (session_id, content) VALUES ($1, $2)';
 const BOUND_MS = 1_500;
@@ -41,39 +39,6 @@ async function timed(op: Promise<unknown>): Promise<{ outcome: unknown; ms: numb
     (err: unknown) => err,
   );
   return { outcome, ms: performance.now() - started };
-}
-
-/** A TCP proxy to the server that can go silent: connections stay open, nothing is passed on either way. */
-function silentProxy(port: number): Promise<{ port: number; silent: boolean; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const state = { port: 0, silent: false, close: async () => {} };
-  const server: Server = createServer((client) => {
-    const upstream = connect(port, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (d) => {
-      if (!state.silent) upstream.write(d);
-    });
-    upstream.on('data', (d) => {
-      if (!state.silent) client.write(d);
-    });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  state.close = () =>
-    new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      state.port = (server.address() as { port: number }).port;
-      resolve(state);
-    }),
-  );
 }
 
 describe('PostgreSQL: bounded waits', () => {
@@ -122,7 +87,7 @@ describe('PostgreSQL: bounded waits', () => {
 
   it('a proxy that accepts and then goes silent: the write and the read end within the bound, and the queue works again once it passes bytes', async () => {
     const cluster = await startCluster();
-    const proxy = await silentProxy(cluster.port);
+    const proxy = await faultyProxy(cluster.port);
     try {
       await sql(cluster.url, PG_MESSAGES);
       const url = cluster.url.replace(`:${cluster.port}/`, `:${proxy.port}/`);
@@ -130,7 +95,7 @@ describe('PostgreSQL: bounded waits', () => {
       await q.run(INSERT, ['s', 'through the proxy']);
       expect(await q.get('SELECT count(*)::int AS n FROM messages')).toEqual({ n: 1 });
 
-      proxy.silent = true;
+      proxy.mode = 'silent';
       const [write, read] = await Promise.all([timed(q.run(INSERT, ['s', 'while-silent'])), timed(q.get('SELECT count(*)::int AS n FROM messages'))]);
       expect(write.outcome).toBeInstanceOf(ServerUnavailableError);
       expect(read.outcome).toBeInstanceOf(ServerTimeoutError);
@@ -142,7 +107,7 @@ describe('PostgreSQL: bounded waits', () => {
       console.log(`silent proxy, a new connection: the write ended after ${again.ms.toFixed(0)} ms`);
       expect(again.ms).toBeLessThan(BOUND_MS + SLACK_MS);
 
-      proxy.silent = false;
+      proxy.mode = 'forward';
       await expect(q.run(INSERT, ['s', 'after'])).resolves.toMatchObject({ changes: 1 });
       expect(await q.get('SELECT count(*)::int AS n FROM messages')).toEqual({ n: 2 });
       const rows = (await sql<{ content: string }>(cluster.url, 'SELECT content FROM messages ORDER BY id')).map((r) => r.content);

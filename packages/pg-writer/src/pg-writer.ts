@@ -137,7 +137,7 @@ export class PgWriter {
       }
       let why: BatchAbort;
       try {
-        const outcomes = await conn.watched(this.#silenceMs(), () => this.#attempt(conn, task));
+        const { outcomes, xid } = await conn.watched(this.#silenceMs(), () => this.#attempt(conn, task));
         // The connection died while the ops ran: nothing was committed, COMMIT was never sent.
         if (!conn.alive()) throw new BatchAbort('connection', new Error('connection lost before COMMIT'));
         let committed: pg.QueryResult;
@@ -148,7 +148,14 @@ export class PgWriter {
           if (abort?.reason === 'retry') throw abort; // the server rolled it back: run it again
           if (abort !== null || isConnectionError(err)) {
             void this.#forget(conn);
-            return failAll(task, { name: 'WorkerExitedError', code: 'ERR_WORKER_EXITED', message: `the connection to PostgreSQL was lost while COMMIT was in flight; whether this operation committed is unknown, so it is not retried (${describe(err)})` }, retries, started);
+            // The transaction's id was read inside it: the server can say what became of it.
+            const id = await xid;
+            const status = id === null ? null : await this.#statusOf(id, (conn.client as unknown as { processID?: number }).processID);
+            if (status === 'committed') return done(task, outcomes, retries, started);
+            if (status === 'aborted') {
+              return failAll(task, { name: 'NotCommittedError', code: 'ERR_NOT_COMMITTED', message: `the connection to PostgreSQL was lost while COMMIT was in flight, and the server says transaction ${id} did not commit: nothing of this operation is in the database, and it may be run again (${describe(err)})` }, retries, started);
+            }
+            return failAll(task, { name: 'WorkerExitedError', code: 'ERR_WORKER_EXITED', message: `the connection to PostgreSQL was lost while COMMIT was in flight, and the server could not say within the bound whether transaction ${id ?? '(id unknown)'} committed; whether this operation committed is unknown, so it is not retried (${describe(err)})` }, retries, started);
           }
           return failAll(task, pgErrorData(err), retries, started); // e.g. a deferred constraint: rolled back
         }
@@ -194,11 +201,12 @@ export class PgWriter {
    * batches start with savepoints: where failures are common, the pass without them (whose every
    * op after the culprit fails too) would only be thrown away. Figures: docs/postgres.md.
    */
-  async #attempt(conn: BatchConnection, task: BatchTask): Promise<OpOutcome[]> {
+  async #attempt(conn: BatchConnection, task: BatchTask): Promise<{ outcomes: OpOutcome[]; xid: Promise<string | null> }> {
     const procedures = await this.#loadProcedures();
     const begin = `BEGIN ISOLATION LEVEL ${this.#config.isolation.toUpperCase()}`;
     const began = conn.client.query(begin);
     began.catch(() => {}); // its failure (a lost connection) shows in the ops' own results
+    let xid = transactionId(conn);
     let outcomes: OpOutcome[] | null = null;
     if (this.#config.failureIsolation === 'savepoint-per-op' || this.#savepointBatches > 0) {
       outcomes = await runOps(conn, task, procedures, true);
@@ -213,6 +221,7 @@ export class PgWriter {
       // Nothing had committed: run the same ops again, each in its own savepoint.
       await conn.client.query('ROLLBACK');
       await conn.client.query(begin);
+      xid = transactionId(conn);
       outcomes = await runOps(conn, task, procedures, true);
       this.#savepointBatches = SAVEPOINTS_AFTER_FAILURE;
     } else if (outcomes.some((o) => !o.ok)) {
@@ -220,7 +229,41 @@ export class PgWriter {
     } else if (this.#savepointBatches > 0) {
       this.#savepointBatches -= 1;
     }
-    return outcomes;
+    return { outcomes, xid };
+  }
+
+  /**
+   * What became of transaction `xid`, whose COMMIT was in flight when its connection was lost:
+   * asked on a new connection (`txid_status`). `'committed'` or `'aborted'`; null when the server
+   * cannot say within the bound (unreachable, the id too old, or still in progress: the old
+   * session has not ended yet).
+   *
+   * Still in progress means the server has not noticed that the old session's client is gone (a
+   * partition rather than a reset). Its backend (`oldPid`) is then ended: that cannot undo a commit
+   * already made durable (the server takes the interrupt only after the commit), and it makes a
+   * COMMIT that never arrived a rollback, so the status becomes final at once.
+   */
+  async #statusOf(xid: string, oldPid: number | undefined): Promise<'committed' | 'aborted' | null> {
+    const deadline = performance.now() + serverBoundMs(this.#config.busyDeadlineMs);
+    let ended = false;
+    for (let attempt = 1; performance.now() < deadline; attempt++) {
+      try {
+        const conn = await this.#connected(deadline, () => attempt);
+        const res = await conn.watched(this.#silenceMs(), () => conn.client.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [xid]));
+        const status = res.rows[0]?.status ?? null;
+        if (status === 'committed' || status === 'aborted') return status;
+        if (status === null) return null; // too old to know
+        if (!ended && oldPid !== undefined && attempt >= 3) {
+          ended = true;
+          await conn.watched(this.#silenceMs(), () => conn.client.query('SELECT pg_terminate_backend($1::int)', [oldPid])).catch(() => {});
+        }
+      } catch {
+        // unreachable again: try until the deadline
+      }
+      // In progress: the lost session still holds it; the server ends it (commit or rollback) soon.
+      await sleep(Math.min(Math.max(0, deadline - performance.now()), jitteredDelay(attempt, 10, 200)));
+    }
+    return null;
   }
 
   async #rollback(conn: BatchConnection): Promise<void> {
@@ -398,4 +441,14 @@ function done(task: BatchTask, outcomes: readonly OpOutcome[], retries: number, 
     walBytes: 0,
     transactionOps: task.count,
   };
+}
+
+/** The current transaction's id (`txid_current()`), pipelined right after BEGIN; null if it could not be read. */
+function transactionId(conn: BatchConnection): Promise<string | null> {
+  return conn.client
+    .query<{ xid: string }>({ text: 'SELECT txid_current()::text AS xid', name: 'litescribe_xid' })
+    .then(
+      (res) => res.rows[0]?.xid ?? null,
+      () => null,
+    );
 }
