@@ -180,6 +180,11 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
   if (batchedPg && perWritePg) {
     goals.push(ratioGoal('PostgreSQL: batched ≥ 10x per-write commits through the queue', batchedPg.opsPerSec, perWritePg.opsPerSec, 10, 'ops/s'));
   }
+  const setMany = r.postgres.find((p) => p.name.includes('runMany') && p.name.includes('set-based'));
+  const perRowMany = r.postgres.find((p) => p.name.includes('runMany') && p.name.includes('a statement per row'));
+  if (setMany && perRowMany) {
+    goals.push(ratioGoal('PostgreSQL: runMany as one set-based statement ≥ 3x a statement per row', setMany.opsPerSec, perRowMany.opsPerSec, 3, 'rows/s'));
+  }
   for (const h of r.hostile) {
     goals.push(ratioGoal(`a stranger flooding the leader's socket: honest followers keep ≥ 0.8x their write rate`, h.followerWritesDuring, h.followerWritesBefore, 0.8, 'writes'));
     goals.push({

@@ -1,6 +1,7 @@
 import { deserialize } from 'node:v8';
 import type pg from 'pg';
 import type { BatchTask, BindParams, ErrorData, OpMessage } from '@litescribe/writer-worker';
+import { bulkInsert, bulkInsertPlan } from './bulk-insert.js';
 import { isConnectionError, isRetryable, isServerError, pgErrorData } from './pg-error-data.js';
 
 /** What a procedure gets: the batch transaction's connection, for queries only (`$1` placeholders). */
@@ -44,6 +45,11 @@ export interface BatchConnection {
    * A named statement is parsed once per connection; later runs send only Bind and Execute.
    */
   statementName(text: string): string | undefined;
+  /**
+   * runMany statements that run set-based on this connection: the element type of each column
+   * (see bulk-insert.ts), or null for a statement that runs per row. Filled before a batch begins.
+   */
+  readonly bulkTypes: Map<string, readonly string[] | null>;
 }
 
 /**
@@ -125,7 +131,7 @@ export async function runOps(conn: BatchConnection, task: BatchTask, procedures:
           ? [send(conn, op.sql, op.params)]
           : op.kind === 'batch'
             ? op.statements.map((s) => send(conn, s.sql, s.params))
-            : op.rows.flatMap((slice) => (deserialize(slice) as BindParams[]).map((row) => send(conn, op.sql, row)));
+            : manyQueries(conn, op.sql, op.rows, savepoints);
       if (savepoints) guard.push(send(conn, 'RELEASE SAVEPOINT litescribe_op'));
       segment.push({ index: k, guard, queries, shape: op.kind });
     }
@@ -162,6 +168,21 @@ export async function runOps(conn: BatchConnection, task: BatchTask, procedures:
     }
   }
   return out;
+}
+
+/**
+ * A runMany's statements: one set-based INSERT when the statement allows it (see bulk-insert.ts)
+ * and this is not a pass with a savepoint per op (that pass runs a statement per row, so an error
+ * says which row failed), else a statement per row.
+ */
+function manyQueries(conn: BatchConnection, sql: string, slices: readonly Uint8Array[], savepoints: boolean): Array<Promise<pg.QueryResult>> {
+  const rows = slices.flatMap((slice) => deserialize(slice) as BindParams[]);
+  const types = savepoints ? null : conn.bulkTypes.get(sql);
+  const plan = types === null || types === undefined ? null : bulkInsertPlan(sql);
+  const bulk = plan === null ? null : bulkInsert(plan, types!, rows);
+  if (bulk !== null) return [conn.client.query({ text: bulk.text, values: bulk.values })];
+  if (savepoints) conn.bulkTypes.delete(sql); // looked up again next time: the table may have changed
+  return rows.map((row) => send(conn, sql, row));
 }
 
 async function runCall(conn: BatchConnection, op: OpMessage & { kind: 'call' }, procedures: ReadonlyMap<string, PgProcedure>): Promise<OpOutcome> {

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { BatchDone, BatchTask, ErrorData, WriterNotice, WriterReply, WriterTask } from '@litescribe/writer-worker';
 import { jitteredDelay } from '@litescribe/writer-worker/jittered-delay';
 import { ProceduresLoadError, loadProcedures } from '@litescribe/writer-worker/load-procedures';
+import { bulkInsertPlan, columnTypes } from './bulk-insert.js';
 import { BatchAbort, abortFor, runOps } from './pg-batch.js';
 import type { BatchConnection, OpOutcome, PgProcedure } from './pg-batch.js';
 import { isConnectionError, pgErrorData } from './pg-error-data.js';
@@ -203,6 +204,7 @@ export class PgWriter {
    */
   async #attempt(conn: BatchConnection, task: BatchTask): Promise<{ outcomes: OpOutcome[]; xid: Promise<string | null> }> {
     const procedures = await this.#loadProcedures();
+    await this.#learnBulkTypes(conn, task);
     const begin = `BEGIN ISOLATION LEVEL ${this.#config.isolation.toUpperCase()}`;
     const began = conn.client.query(begin);
     began.catch(() => {}); // its failure (a lost connection) shows in the ops' own results
@@ -264,6 +266,34 @@ export class PgWriter {
       await sleep(Math.min(Math.max(0, deadline - performance.now()), jitteredDelay(attempt, 10, 200)));
     }
     return null;
+  }
+
+  /**
+   * Before the batch's BEGIN: the column types of each runMany statement that can run set-based
+   * and is new on this connection (one catalog query each, sent together; see bulk-insert.ts).
+   */
+  async #learnBulkTypes(conn: BatchConnection, task: BatchTask): Promise<void> {
+    if (this.#config.bulk === 'per-statement' || task.complex.length === 0) return;
+    const lookups: Array<Promise<void>> = [];
+    for (const [, op] of task.complex) {
+      if (op.kind !== 'many' || conn.bulkTypes.has(op.sql)) continue;
+      const plan = bulkInsertPlan(op.sql);
+      if (plan === null) {
+        conn.bulkTypes.set(op.sql, null);
+        continue;
+      }
+      conn.bulkTypes.set(op.sql, null); // until the catalog answers (and if it cannot)
+      lookups.push(
+        columnTypes(conn.client, plan).then(
+          (types) => void conn.bulkTypes.set(op.sql, types),
+          (err: unknown) => {
+            if (!conn.alive()) throw err;
+            conn.bulkTypes.set(op.sql, null); // e.g. a name to_regclass cannot parse: per row
+          },
+        ),
+      );
+    }
+    await Promise.all(lookups);
   }
 
   async #rollback(conn: BatchConnection): Promise<void> {
@@ -350,7 +380,7 @@ export class PgWriter {
         clearInterval(timer);
       }
     };
-    const conn = { client, alive: () => alive, statementName, watched };
+    const conn = { client, alive: () => alive, statementName, watched, bulkTypes: new Map<string, readonly string[] | null>() };
     this.#conn = conn;
     return conn;
   }

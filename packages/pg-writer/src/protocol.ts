@@ -30,6 +30,8 @@ export interface PgWriterConfig {
    * `'savepoint-per-op'` always wraps each op in one.
    */
   readonly failureIsolation?: 'rerun' | 'savepoint-per-op';
+  /** How runMany runs (internal; the bench compares the two): set-based where it can (default), or a statement per row. */
+  readonly bulk?: 'set' | 'per-statement';
 }
 
 export interface PgReaderConfig {

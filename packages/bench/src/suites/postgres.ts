@@ -1,3 +1,4 @@
+import { serialize } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import PQueue from 'p-queue';
@@ -182,6 +183,29 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
           }),
         );
       }
+    }
+    // runMany of 50,000 rows: one set-based statement (shipped) against a statement per row, the
+    // writer on this thread, one op per batch.
+    const manyRows = ctx.scale(50_000);
+    for (const bulk of ['set', 'per-statement'] as const) {
+      const name = `PgWriter on the main thread, runMany of ${manyRows} rows, ${bulk === 'set' ? 'one set-based statement (shipped)' : 'a statement per row'}`;
+      await row(name, 'runMany', () =>
+        timed(async () => {
+          const writer = new PgWriter(
+            { url: cluster.url, isolation: 'read committed', busyDeadlineMs: 20_000, busyRetryMinMs: 1, busyRetryMaxMs: 4, proceduresUrl: null, noticeChannel: 'bench', statementCacheSize: 256, bulk },
+            () => {},
+          );
+          const opened = await writer.run({ kind: 'open', setup: [] });
+          if (opened.kind !== 'opened') throw new Error(`postgres: PgWriter did not open: ${JSON.stringify(opened)}`);
+          // As runMany sends it: the rows serialized in slices of 1,000.
+          const slices: Uint8Array[] = [];
+          for (let i = 0; i < manyRows; i += 1_000) slices.push(serialize(Array.from({ length: Math.min(1_000, manyRows - i) }, () => [BODY])));
+          const reply = await writer.run({ kind: 'batch', count: 1, bytes: manyRows * 110, sql: [], sqlIndex: Int32Array.of(-1), params: [undefined], complex: [[0, { kind: 'many', sql: INSERT, rows: slices }]] });
+          if (reply.kind !== 'batch-done' || !reply.committed || reply.errors.length > 0) throw new Error(`postgres: runMany did not commit: ${JSON.stringify(reply).slice(0, 300)}`);
+          await writer.run({ kind: 'close' });
+          return { ops: manyRows, latency: null, transactions: 1, failed: 0 };
+        }),
+      );
     }
   } finally {
     await admin.end().catch(() => {});
