@@ -2,19 +2,26 @@
 // of the transaction and settles every op of it exactly: committed, or NotCommittedError.
 import { describe, expect, it } from 'vitest';
 import { NotCommittedError, openWriteQueue } from '@litescribe/core';
+import type { WriteQueue } from '@litescribe/core';
 import { PG_MESSAGES, faultyProxy, freshDatabase, sql, track, useCluster } from './pg-helpers.js';
 
 const pgServer = useCluster();
 const INSERT = 'INSERT INTO messages (session_id, content) VALUES ($1, $2)';
 
+/** A fresh database, a queue on it through a {@link faultyProxy}, one row written: 'before'. */
+async function throughProxy(): Promise<{ direct: string; proxy: Awaited<ReturnType<typeof faultyProxy>>; q: WriteQueue }> {
+  const direct = await freshDatabase(pgServer.cluster);
+  await sql(direct, PG_MESSAGES);
+  const proxy = await faultyProxy(pgServer.cluster.port);
+  const q = track(await openWriteQueue({ url: direct.replace(`:${pgServer.cluster.port}/`, `:${proxy.port}/`), busyDeadlineMs: 5_000 }));
+  await q.run(INSERT, ['s', 'before']);
+  return { direct, proxy, q };
+}
+
 describe('PostgreSQL: COMMIT in flight when the connection is lost', () => {
   it('the server got the COMMIT: every op of the batch resolves as committed, and the rows are there', async () => {
-    const direct = await freshDatabase(pgServer.cluster);
-    await sql(direct, PG_MESSAGES);
-    const proxy = await faultyProxy(pgServer.cluster.port);
+    const { direct, proxy, q } = await throughProxy();
     try {
-      const q = track(await openWriteQueue({ url: direct.replace(`:${pgServer.cluster.port}/`, `:${proxy.port}/`), busyDeadlineMs: 5_000 }));
-      await q.run(INSERT, ['s', 'before']);
       proxy.mode = 'cut-after-commit';
       // Five calls in one go: one batch, one transaction, one COMMIT.
       const results = await Promise.all(Array.from({ length: 5 }, (_, i) => q.run(INSERT, ['s', `cut-${i}`])));
@@ -31,12 +38,8 @@ describe('PostgreSQL: COMMIT in flight when the connection is lost', () => {
   });
 
   it('the server never got the COMMIT: every op of the batch rejects with NotCommittedError, nothing of it is there, and it can run again', async () => {
-    const direct = await freshDatabase(pgServer.cluster);
-    await sql(direct, PG_MESSAGES);
-    const proxy = await faultyProxy(pgServer.cluster.port);
+    const { direct, proxy, q } = await throughProxy();
     try {
-      const q = track(await openWriteQueue({ url: direct.replace(`:${pgServer.cluster.port}/`, `:${proxy.port}/`), busyDeadlineMs: 5_000 }));
-      await q.run(INSERT, ['s', 'before']);
       proxy.mode = 'cut-before-commit';
       const outcomes = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => q.run(INSERT, ['s', `cut-${i}`])));
       expect(proxy.cuts).toBe(1);

@@ -37,24 +37,32 @@ const light = process.env.WORKLOAD === 'light';
 const LIGHT_INSERT = 'INSERT INTO light(proc, body) VALUES (?, ?)';
 const lightBody = 'x'.repeat(200);
 
-if (light && variant === 'before') {
-  // Naive: the same INSERT on the main thread, in BEGIN IMMEDIATE, SQLite's busy handler (30 s).
+/**
+ * The naive code, what the agent tool did before its fix: `write` on the main thread inside
+ * BEGIN IMMEDIATE, waiting in SQLite's busy handler with a 30 s timeout.
+ */
+function naive(prepare: (db: Database.Database) => (i: number) => void): [Append, () => void] {
   const db = new Database(path, { timeout: 30_000 });
   db.pragma('journal_mode = WAL');
-  const insert = db.prepare(LIGHT_INSERT);
-  append = () => {
+  const write = prepare(db);
+  const appendOne: Append = (i) => {
     db.exec('BEGIN IMMEDIATE');
     try {
-      insert.run(session, lightBody);
+      write(i);
       db.exec('COMMIT');
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw err;
     }
   };
-  finish = () => {
-    db.close();
-  };
+  return [appendOne, () => db.close()];
+}
+
+if (light && variant === 'before') {
+  [append, finish] = naive((db) => {
+    const insert = db.prepare(LIGHT_INSERT);
+    return () => insert.run(session, lightBody);
+  });
 } else if (light) {
   const q = await openWriteQueue({ path, shareWriter: variant === 'shared' ? 'auto' : 'off' });
   append = () => q.run(LIGHT_INSERT, [session, lightBody]);
@@ -62,24 +70,10 @@ if (light && variant === 'before') {
   role = () => q.stats().role;
   finish = () => q.close();
 } else if (variant === 'before') {
-  // What the agent tool did before its fix: the same session-store write, on the main thread, in
-  // BEGIN IMMEDIATE, waiting in SQLite's busy handler with a 30 s timeout.
-  const db = new Database(path, { timeout: 30_000 });
-  db.pragma('journal_mode = WAL');
-  procedures.ensureSession(db, { id: session, source: 'bench' });
-  append = (i) => {
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      procedures.appendMessage(db, { sessionId: session, message: message(i) });
-      db.exec('COMMIT');
-    } catch (err) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw err;
-    }
-  };
-  finish = () => {
-    db.close();
-  };
+  [append, finish] = naive((db) => {
+    procedures.ensureSession(db, { id: session, source: 'bench' });
+    return (i) => procedures.appendMessage(db, { sessionId: session, message: message(i) });
+  });
 } else {
   // After: the session store on litescribe.
   const retry = retryMin === undefined ? {} : { busyRetryMinMs: Number(retryMin), busyRetryMaxMs: Number(retryMax) };
