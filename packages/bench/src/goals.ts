@@ -180,6 +180,18 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
   if (batchedPg && perWritePg) {
     goals.push(ratioGoal('PostgreSQL: batched ≥ 10x per-write commits through the queue', batchedPg.opsPerSec, perWritePg.opsPerSec, 10, 'ops/s'));
   }
+  const limitPg = pgRow('pg.Client pipelined, 64-insert transactions');
+  if (callers64 && limitPg) {
+    goals.push(ratioGoal('PostgreSQL: 64 awaiting callers ≥ 0.8x a bare pipelined client at 64 inserts a transaction', callers64.opsPerSec, limitPg.opsPerSec, 0.8, 'rows/s'));
+  }
+  for (const s of r.postgres.filter((p) => p.silent !== undefined)) {
+    const { boundMs, maxWaitMs, lost, stoppedMs } = s.silent!;
+    goals.push({
+      goal: `PostgreSQL stopped for ${stoppedMs / 1000} s under load: no operation waits longer than busyDeadlineMs (${boundMs}) + 1 s; 0 acknowledged writes lost`,
+      measured: `longest wait ${maxWaitMs.toFixed(0)} ms; ${lost} lost`,
+      met: maxWaitMs <= boundMs + 1_000 && lost === 0,
+    });
+  }
   const setMany = r.postgres.find((p) => p.name.includes('runMany') && p.name.includes('set-based'));
   const perRowMany = r.postgres.find((p) => p.name.includes('runMany') && p.name.includes('a statement per row'));
   if (setMany && perRowMany) {

@@ -168,6 +168,8 @@ export interface PostgresResult {
   readonly mainThreadUsPerOp: number;
   readonly opsPerTransaction: number | null;
   readonly note?: string;
+  /** The silent-server round: the bound, the longest any operation waited, how they ended, acknowledged writes missing. */
+  readonly silent?: { readonly boundMs: number; readonly stoppedMs: number; readonly maxWaitMs: number; readonly rejected: number; readonly lost: number };
 }
 
 export interface WalReaderResult {

@@ -29,6 +29,16 @@ export function serverBoundMs(busyDeadlineMs: number): number {
 }
 /** How often a watched wait looks at the silence (a fraction of the bound, at most this). */
 const SILENCE_CHECK_MS = 250;
+/**
+ * After a batch gave up on an unreachable or silent server, the batches right behind it (for this
+ * long at most; `busyDeadlineMs` if shorter) make one quick attempt to connect, with
+ * {@link QUICK_CONNECT_MS}, instead of each waiting out a full one: ops queued behind a stuck batch
+ * had already waited for it. A server that is back answers that attempt in milliseconds. Measured:
+ * 16 callers, the server SIGSTOPped, `busyDeadlineMs` 1000: the longest wait was 2.5 s without
+ * this (the stuck batch, then the next one's attempt to connect), over the bound + 1 s.
+ */
+const UNREACHABLE_HOLD_MS = 1_000;
+const QUICK_CONNECT_MS = 250;
 
 /** Not reachable within the deadline: nothing of the batch ran. */
 class Unreachable extends Error {}
@@ -52,6 +62,8 @@ export class PgWriter {
   #closed = false;
   /** Batches still to start with a savepoint per op (see #attempt). */
   #savepointBatches = 0;
+  /** Until when batches fail at once (see UNREACHABLE_HOLD_MS), and why. */
+  #unreachableUntil = 0;
 
   constructor(config: PgWriterConfig, notify: (notice: WriterNotice) => void) {
     this.#config = config;
@@ -127,13 +139,16 @@ export class PgWriter {
 
   async #batch(task: BatchTask): Promise<BatchDone> {
     const started = performance.now();
-    const deadline = started + this.#config.busyDeadlineMs;
+    // Right after a batch gave up on the server: one quick try, no retries (see UNREACHABLE_HOLD_MS).
+    const quick = started < this.#unreachableUntil;
+    const deadline = quick ? started : started + this.#config.busyDeadlineMs;
     let retries = 0;
     for (;;) {
       let conn: BatchConnection;
       try {
-        conn = await this.#connected(deadline, () => retries++);
+        conn = await this.#connected(deadline, () => retries++, quick ? QUICK_CONNECT_MS : 1_000);
       } catch (err) {
+        this.#holdOff();
         return failAll(task, unavailable(this.#config.url, err), retries, started);
       }
       let why: BatchAbort;
@@ -176,7 +191,10 @@ export class PgWriter {
       const waitedMs = performance.now() - started;
       if (why.reason === 'connection') {
         void this.#forget(conn);
-        if (performance.now() >= deadline) return failAll(task, unavailable(this.#config.url, why.cause), retries, started);
+        if (performance.now() >= deadline) {
+          this.#holdOff();
+          return failAll(task, unavailable(this.#config.url, why.cause), retries, started);
+        }
         retries += 1;
         this.#notify({ kind: 'retry', attempt: retries, delayMs: 0, code: codeOf(why.cause), waitedMs });
         continue; // #connected paces the reconnection attempts
@@ -296,19 +314,24 @@ export class PgWriter {
     await Promise.all(lookups);
   }
 
+  /** The server was not reachable for a whole batch: the next ones fail at once for a moment. */
+  #holdOff(): void {
+    this.#unreachableUntil = performance.now() + Math.min(UNREACHABLE_HOLD_MS, this.#config.busyDeadlineMs);
+  }
+
   async #rollback(conn: BatchConnection): Promise<void> {
     if (conn.alive()) await conn.client.query('ROLLBACK').catch(() => {});
   }
 
-  /** The live connection, or a new one; retries until `deadline` while the server is unreachable. */
-  async #connected(deadline: number, onRetry: () => number): Promise<BatchConnection> {
+  /** The live connection, or a new one; retries until `deadline` while the server is unreachable (each attempt given at least `minTimeoutMs`). */
+  async #connected(deadline: number, onRetry: () => number, minTimeoutMs = 1_000): Promise<BatchConnection> {
     if (this.#conn !== null && this.#conn.alive()) return this.#conn;
     void this.#forget(this.#conn);
     const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       try {
         // A server that accepts the connection and then says nothing holds it no longer than the deadline.
-        return await this.#connect(Math.max(1_000, deadline - performance.now()));
+        return await this.#connect(Math.max(minTimeoutMs, deadline - performance.now()));
       } catch (err) {
         const leftMs = deadline - performance.now();
         if (leftMs <= 0 || this.#closed) throw new Unreachable(describe(err), { cause: err });

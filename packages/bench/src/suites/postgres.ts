@@ -1,3 +1,5 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -121,6 +123,24 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
         return { ops, latency, transactions: ops, failed: 0 };
       }),
     );
+    // The limit for a writer that batches: one pipelined client, 64 inserts a transaction, the
+    // next transaction sent as soon as the last one committed.
+    await row('pg.Client pipelined, 64-insert transactions back to back (the limit)', 'batches', () =>
+      timed(async () => {
+        const client = new pg.Client({ connectionString: cluster.url, pipeline: true });
+        await client.connect();
+        const deadline = performance.now() + ms;
+        let ops = 0;
+        let transactions = 0;
+        while (performance.now() < deadline) {
+          await Promise.all([client.query('BEGIN'), ...Array.from({ length: 64 }, () => client.query(INSERT, [BODY])), client.query('COMMIT')]);
+          ops += 64;
+          transactions += 1;
+        }
+        await client.end();
+        return { ops, latency: null, transactions, failed: 0 };
+      }),
+    );
     for (const callers of [1, 64]) {
       await row(`litescribe on PostgreSQL, ${callers === 1 ? 'one awaiting caller' : 'awaiting callers'}`, String(callers), () =>
         timed(async () => {
@@ -184,6 +204,60 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
         );
       }
     }
+    // A silent server: 16 callers writing back to back, the server SIGSTOPped (postmaster and every
+    // process it started) for a while, then SIGCONT. Every wait is bounded by busyDeadlineMs.
+    {
+      const boundMs = 1_000;
+      const stoppedMs = ctx.smoke ? 1_500 : 4_000;
+      const name = `litescribe on PostgreSQL, 16 awaiting callers, the server stopped (SIGSTOP) for ${stoppedMs / 1000} s, busyDeadlineMs ${boundMs}`;
+      ctx.progress(`postgres: ${name}`);
+      await freshTable();
+      const q = await queue({ busyDeadlineMs: boundMs });
+      const acked: number[] = [];
+      let rejected = 0;
+      let maxWaitMs = 0;
+      let stop = false;
+      let seq = 0;
+      const started = performance.now();
+      const callers = Array.from({ length: 16 }, async () => {
+        while (!stop) {
+          const id = 1_000_000 + seq++;
+          const t0 = performance.now();
+          try {
+            await q.run('INSERT INTO rows (id, body) VALUES ($1, $2)', [id, BODY]);
+            acked.push(id);
+          } catch {
+            rejected += 1;
+          }
+          maxWaitMs = Math.max(maxWaitMs, performance.now() - t0);
+        }
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const pids = clusterPids(cluster.dataDir);
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      await new Promise((resolve) => setTimeout(resolve, stoppedMs));
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      stop = true;
+      await Promise.all(callers);
+      await q.close();
+      const seconds = (performance.now() - started) / 1000;
+      const present = new Set((await admin.query<{ id: string }>('SELECT id FROM rows')).rows.map((r) => Number(r.id)));
+      const lost = acked.filter((id) => !present.has(id)).length;
+      results.push({
+        name,
+        callers: '16',
+        ops: acked.length,
+        seconds,
+        opsPerSec: acked.length / seconds,
+        latencyP50Ms: null,
+        latencyP99Ms: null,
+        mainThreadUsPerOp: 0,
+        opsPerTransaction: null,
+        note: `longest wait ${maxWaitMs.toFixed(0)} ms, ${rejected} rejected, ${lost} acknowledged writes missing`,
+        silent: { boundMs, stoppedMs, maxWaitMs, rejected, lost },
+      });
+    }
     // runMany of 50,000 rows: one set-based statement (shipped) against a statement per row, the
     // writer on this thread, one op per batch.
     const manyRows = ctx.scale(50_000);
@@ -212,4 +286,20 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
     await cluster.remove();
   }
   return results;
+}
+
+/** The postmaster (from its pid file) and every process it started. */
+function clusterPids(dataDir: string): number[] {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [postmaster, ...children];
 }
