@@ -192,6 +192,15 @@ export function judgeGoals(r: Omit<BenchResults, 'goals'>): GoalResult[] {
       met: maxWaitMs <= boundMs + 1_000 && lost === 0,
     });
   }
+  for (const s of r.postgres.filter((p) => p.commitLost !== undefined)) {
+    const { cuts, unknownBatches, lost, unexplained } = s.commitLost!;
+    const exact = cuts === 0 ? 0 : (cuts - unknownBatches) / cuts;
+    goals.push({
+      goal: 'PostgreSQL, connection lost with COMMIT in flight: ≥ 95% of those batches settled exactly (committed or NotCommittedError); 0 lost, 0 unexplained rows',
+      measured: `${(exact * 100).toFixed(0)}% of ${cuts} (${unknownBatches} unknown); ${lost} lost, ${unexplained} unexplained`,
+      met: cuts > 0 && exact >= 0.95 && lost === 0 && unexplained === 0,
+    });
+  }
   const setMany = r.postgres.find((p) => p.name.includes('runMany') && p.name.includes('set-based'));
   const perRowMany = r.postgres.find((p) => p.name.includes('runMany') && p.name.includes('a statement per row'));
   if (setMany && perRowMany) {

@@ -170,6 +170,11 @@ export interface PostgresResult {
   readonly note?: string;
   /** The silent-server round: the bound, the longest any operation waited, how they ended, acknowledged writes missing. */
   readonly silent?: { readonly boundMs: number; readonly stoppedMs: number; readonly maxWaitMs: number; readonly rejected: number; readonly lost: number };
+  /**
+   * The COMMIT-cut round: connections cut at a COMMIT (`cuts`), how many of those batches ended
+   * outcome-unknown, ops rejected as not committed, acknowledged writes missing, rows nobody was told of.
+   */
+  readonly commitLost?: { readonly cuts: number; readonly unknownBatches: number; readonly notCommittedOps: number; readonly lost: number; readonly unexplained: number };
 }
 
 export interface WalReaderResult {

@@ -2,6 +2,7 @@
 // of the transaction and settles every op of it exactly: committed, or NotCommittedError.
 import { describe, expect, it } from 'vitest';
 import { NotCommittedError, openWriteQueue } from '@litescribe/core';
+import type { FaultyProxy } from '@litescribe/pg-cluster';
 import type { WriteQueue } from '@litescribe/core';
 import { PG_MESSAGES, faultyProxy, freshDatabase, sql, track, useCluster } from './pg-helpers.js';
 
@@ -9,7 +10,7 @@ const pgServer = useCluster();
 const INSERT = 'INSERT INTO messages (session_id, content) VALUES ($1, $2)';
 
 /** A fresh database, a queue on it through a {@link faultyProxy}, one row written: 'before'. */
-async function throughProxy(): Promise<{ direct: string; proxy: Awaited<ReturnType<typeof faultyProxy>>; q: WriteQueue }> {
+async function throughProxy(): Promise<{ direct: string; proxy: FaultyProxy; q: WriteQueue }> {
   const direct = await freshDatabase(pgServer.cluster);
   await sql(direct, PG_MESSAGES);
   const proxy = await faultyProxy(pgServer.cluster.port);

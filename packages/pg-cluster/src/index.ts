@@ -100,3 +100,6 @@ export async function startCluster(settings: Readonly<Record<string, string>> = 
     },
   };
 }
+
+export { faultyProxy } from './faulty-proxy.js';
+export type { FaultyProxy, ProxyMode } from './faulty-proxy.js';

@@ -166,7 +166,10 @@ export class PgWriter {
             void this.#forget(conn);
             // The transaction's id was read inside it: the server can say what became of it.
             const id = await xid;
-            const status = id === null ? null : await this.#statusOf(id, (conn.client as unknown as { processID?: number }).processID);
+            // Asked within the batch's own bound + the silence margin (at least one quick attempt):
+            // a server that stopped answering must not hold these ops much past the bound.
+            const asked = started + serverBoundMs(this.#config.busyDeadlineMs) + SILENCE_MARGIN_MS;
+            const status = id === null ? null : await this.#statusOf(id, (conn.client as unknown as { processID?: number }).processID, asked);
             if (status === 'committed') return done(task, outcomes, retries, started);
             if (status === 'aborted') {
               return failAll(task, { name: 'NotCommittedError', code: 'ERR_NOT_COMMITTED', message: `the connection to PostgreSQL was lost while COMMIT was in flight, and the server says transaction ${id} did not commit: nothing of this operation is in the database, and it may be run again (${describe(err)})` }, retries, started);
@@ -263,12 +266,11 @@ export class PgWriter {
    * already made durable (the server takes the interrupt only after the commit), and it makes a
    * COMMIT that never arrived a rollback, so the status becomes final at once.
    */
-  async #statusOf(xid: string, oldPid: number | undefined): Promise<'committed' | 'aborted' | null> {
-    const deadline = performance.now() + serverBoundMs(this.#config.busyDeadlineMs);
+  async #statusOf(xid: string, oldPid: number | undefined, deadline: number): Promise<'committed' | 'aborted' | null> {
     let ended = false;
-    for (let attempt = 1; performance.now() < deadline; attempt++) {
+    for (let attempt = 1; attempt === 1 || performance.now() < deadline; attempt++) {
       try {
-        const conn = await this.#connected(deadline, () => attempt);
+        const conn = await this.#connected(deadline, () => attempt, QUICK_CONNECT_MS);
         const res = await conn.watched(this.#silenceMs(), () => conn.client.query<{ status: string | null }>('SELECT txid_status($1::bigint) AS status', [xid]));
         const status = res.rows[0]?.status ?? null;
         if (status === 'committed' || status === 'aborted') return status;

@@ -6,7 +6,7 @@ import pg from 'pg';
 import PQueue from 'p-queue';
 import { openWriteQueue } from '@litescribe/core';
 import type { WriteQueue } from '@litescribe/core';
-import { startCluster } from '@litescribe/pg-cluster';
+import { faultyProxy, startCluster } from '@litescribe/pg-cluster';
 import { PgWriter } from '@litescribe/pg-writer';
 import type { BatchTask } from '@litescribe/writer-worker';
 import type { BenchContext } from '../bench-context.js';
@@ -256,6 +256,73 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
         opsPerTransaction: null,
         note: `longest wait ${maxWaitMs.toFixed(0)} ms, ${rejected} rejected, ${lost} acknowledged writes missing`,
         silent: { boundMs, stoppedMs, maxWaitMs, rejected, lost },
+      });
+    }
+    // COMMIT lost in flight: 16 callers writing back to back through a proxy that cuts a connection
+    // right after passing a COMMIT on (the server commits, the answer is lost) or right before (the
+    // server never sees it), alternately, every 300 ms. Each cut is one batch whose COMMIT was in
+    // flight; the writer asks the server what became of it.
+    {
+      const cutsWanted = ctx.smoke ? 2 : 10;
+      const name = `litescribe on PostgreSQL, 16 awaiting callers, ${cutsWanted} connections cut with COMMIT in flight`;
+      ctx.progress(`postgres: ${name}`);
+      await freshTable();
+      const proxy = await faultyProxy(cluster.port);
+      const q = await queue({ url: cluster.url.replace(`:${cluster.port}/`, `:${proxy.port}/`) });
+      const acked: number[] = [];
+      const doubted: number[] = [];
+      const unknown = new Set<string>();
+      let notCommittedOps = 0;
+      let other = '';
+      let stop = false;
+      let seq = 0;
+      const started = performance.now();
+      const callers = Array.from({ length: 16 }, async () => {
+        while (!stop) {
+          const id = 2_000_000 + seq++;
+          try {
+            await q.run('INSERT INTO rows (id, body) VALUES ($1, $2)', [id, BODY]);
+            acked.push(id);
+          } catch (err) {
+            const { code, message } = err as { code?: string; message: string };
+            if (code === 'ERR_NOT_COMMITTED') notCommittedOps += 1;
+            else if (code === 'ERR_WORKER_EXITED') {
+              doubted.push(id);
+              unknown.add(message); // one message per batch: it names the transaction
+            } else other ||= `${code ?? ''} ${message}`;
+          }
+        }
+      });
+      for (let i = 0; i < cutsWanted; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const before = proxy.cuts;
+        proxy.mode = i % 2 === 0 ? 'cut-after-commit' : 'cut-before-commit';
+        for (const until = performance.now() + 5_000; proxy.cuts === before && performance.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      stop = true;
+      await Promise.all(callers);
+      await q.close();
+      await proxy.close();
+      if (other !== '') throw new Error(`postgres: COMMIT-cut round: an op failed otherwise: ${other}`);
+      const seconds = (performance.now() - started) / 1000;
+      const present = new Set((await admin.query<{ id: string }>('SELECT id FROM rows')).rows.map((r) => Number(r.id)));
+      const lost = acked.filter((id) => !present.has(id)).length;
+      const told = new Set([...acked, ...doubted]);
+      const unexplained = [...present].filter((id) => !told.has(id)).length;
+      const commitLost = { cuts: proxy.cuts, unknownBatches: unknown.size, notCommittedOps, lost, unexplained };
+      results.push({
+        name,
+        callers: '16',
+        ops: acked.length,
+        seconds,
+        opsPerSec: acked.length / seconds,
+        latencyP50Ms: null,
+        latencyP99Ms: null,
+        mainThreadUsPerOp: 0,
+        opsPerTransaction: null,
+        note: `${commitLost.cuts} cut, ${commitLost.unknownBatches} of those batches outcome-unknown, ${notCommittedOps} ops NotCommittedError, ${lost} acknowledged missing, ${unexplained} rows nobody was told of`,
+        commitLost,
       });
     }
     // runMany of 50,000 rows: one set-based statement (shipped) against a statement per row, the
