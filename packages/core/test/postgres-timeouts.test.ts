@@ -1,35 +1,15 @@
 // Every wait on the PostgreSQL server is bounded: a server that accepts and then says nothing (a
 // stopped server, a proxy that hangs) holds no operation past busyDeadlineMs and a short margin,
 // and nothing acknowledged is lost when it comes back.
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ServerTimeoutError, ServerUnavailableError, openWriteQueue } from '@litescribe/core';
-import { startCluster } from '@litescribe/pg-cluster';
-import type { PgCluster } from '@litescribe/pg-cluster';
+import { serverPids, startCluster } from '@litescribe/pg-cluster';
 import { PG_MESSAGES, faultyProxy, sql, track } from './pg-helpers.js';
 
 const INSERT = 'INSERT INTO messages (session_id, content) VALUES ($1, $2)';
 const BOUND_MS = 1_500;
 /** What a test allows past the bound before calling it a hang: generous, the machine is shared (the tight figure is the bench's). */
 const SLACK_MS = 5_000;
-
-/** The postmaster and every process it started (checkpointer, WAL writer, backends). */
-function clusterPids(cluster: PgCluster): number[] {
-  const postmaster = Number(readFileSync(join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmaster) children.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return [postmaster, ...children];
-}
 
 /** How an operation ended and how long it took. */
 async function timed(op: Promise<unknown>): Promise<{ outcome: unknown; ms: number }> {
@@ -56,7 +36,7 @@ describe('PostgreSQL: bounded waits', () => {
       }
       expect(await q.get('SELECT count(*)::int AS n FROM messages')).toEqual({ n: 20 });
 
-      stopped = clusterPids(cluster);
+      stopped = serverPids(cluster.dataDir);
       for (const pid of stopped) process.kill(pid, 'SIGSTOP');
       const [write, read, open] = await Promise.all([
         timed(q.run(INSERT, ['s', 'while-stopped'])),

@@ -1,12 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import PQueue from 'p-queue';
 import { openWriteQueue } from '@litescribe/core';
 import type { WriteQueue } from '@litescribe/core';
-import { faultyProxy, startCluster } from '@litescribe/pg-cluster';
+import { faultyProxy, serverPids, startCluster } from '@litescribe/pg-cluster';
 import { PgWriter } from '@litescribe/pg-writer';
 import type { BatchTask } from '@litescribe/writer-worker';
 import type { BenchContext } from '../bench-context.js';
@@ -104,6 +102,21 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
     });
   };
   const queue = (options: Record<string, unknown> = {}): Promise<WriteQueue> => openWriteQueue({ url: cluster.url, readers: 0, ...options });
+  /** The ids in the table. */
+  const presentIds = async (): Promise<Set<number>> => new Set((await admin.query<{ id: string }>('SELECT id FROM rows')).rows.map((r) => Number(r.id)));
+  /** A row of a fault round: what was acknowledged over how long, and what the round found. */
+  const faultRow = (name: string, acknowledged: number, seconds: number, found: Pick<PostgresResult, 'note' | 'silent' | 'commitLost'>): PostgresResult => ({
+    name,
+    callers: '16',
+    ops: acknowledged,
+    seconds,
+    opsPerSec: acknowledged / seconds,
+    latencyP50Ms: null,
+    latencyP99Ms: null,
+    mainThreadUsPerOp: 0,
+    opsPerTransaction: null,
+    ...found,
+  });
 
   try {
     await row('pg.Client, a commit per write', '1', () =>
@@ -233,7 +246,7 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
         }
       });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      const pids = clusterPids(cluster.dataDir);
+      const pids = serverPids(cluster.dataDir);
       for (const pid of pids) process.kill(pid, 'SIGSTOP');
       await new Promise((resolve) => setTimeout(resolve, stoppedMs));
       for (const pid of pids) process.kill(pid, 'SIGCONT');
@@ -242,21 +255,14 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
       await Promise.all(callers);
       await q.close();
       const seconds = (performance.now() - started) / 1000;
-      const present = new Set((await admin.query<{ id: string }>('SELECT id FROM rows')).rows.map((r) => Number(r.id)));
+      const present = await presentIds();
       const lost = acked.filter((id) => !present.has(id)).length;
-      results.push({
-        name,
-        callers: '16',
-        ops: acked.length,
-        seconds,
-        opsPerSec: acked.length / seconds,
-        latencyP50Ms: null,
-        latencyP99Ms: null,
-        mainThreadUsPerOp: 0,
-        opsPerTransaction: null,
-        note: `longest wait ${maxWaitMs.toFixed(0)} ms, ${rejected} rejected, ${lost} acknowledged writes missing`,
-        silent: { boundMs, stoppedMs, maxWaitMs, rejected, lost },
-      });
+      results.push(
+        faultRow(name, acked.length, seconds, {
+          note: `longest wait ${maxWaitMs.toFixed(0)} ms, ${rejected} rejected, ${lost} acknowledged writes missing`,
+          silent: { boundMs, stoppedMs, maxWaitMs, rejected, lost },
+        }),
+      );
     }
     // COMMIT lost in flight: 16 callers writing back to back through a proxy that cuts a connection
     // right after passing a COMMIT on (the server commits, the answer is lost) or right before (the
@@ -306,24 +312,17 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
       await proxy.close();
       if (other !== '') throw new Error(`postgres: COMMIT-cut round: an op failed otherwise: ${other}`);
       const seconds = (performance.now() - started) / 1000;
-      const present = new Set((await admin.query<{ id: string }>('SELECT id FROM rows')).rows.map((r) => Number(r.id)));
+      const present = await presentIds();
       const lost = acked.filter((id) => !present.has(id)).length;
       const told = new Set([...acked, ...doubted]);
       const unexplained = [...present].filter((id) => !told.has(id)).length;
       const commitLost = { cuts: proxy.cuts, unknownBatches: unknown.size, notCommittedOps, lost, unexplained };
-      results.push({
-        name,
-        callers: '16',
-        ops: acked.length,
-        seconds,
-        opsPerSec: acked.length / seconds,
-        latencyP50Ms: null,
-        latencyP99Ms: null,
-        mainThreadUsPerOp: 0,
-        opsPerTransaction: null,
-        note: `${commitLost.cuts} cut, ${commitLost.unknownBatches} of those batches outcome-unknown, ${notCommittedOps} ops NotCommittedError, ${lost} acknowledged missing, ${unexplained} rows nobody was told of`,
-        commitLost,
-      });
+      results.push(
+        faultRow(name, acked.length, seconds, {
+          note: `${commitLost.cuts} cut, ${commitLost.unknownBatches} of those batches outcome-unknown, ${notCommittedOps} ops NotCommittedError, ${lost} acknowledged missing, ${unexplained} rows nobody was told of`,
+          commitLost,
+        }),
+      );
     }
     // runMany of 50,000 rows: one set-based statement (shipped) against a statement per row, the
     // writer on this thread, one op per batch.
@@ -355,18 +354,3 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
   return results;
 }
 
-/** The postmaster (from its pid file) and every process it started. */
-function clusterPids(dataDir: string): number[] {
-  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster) children.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return [postmaster, ...children];
-}
