@@ -139,14 +139,16 @@ export class PgWriter {
 
   async #batch(task: BatchTask): Promise<BatchDone> {
     const started = performance.now();
-    // Right after a batch gave up on the server: one quick try, no retries (see UNREACHABLE_HOLD_MS).
-    const quick = started < this.#unreachableUntil;
-    const deadline = quick ? started : started + this.#config.busyDeadlineMs;
+    const deadline = started + this.#config.busyDeadlineMs;
+    // Right after a batch gave up on the server: one quick try to connect, no more (see
+    // UNREACHABLE_HOLD_MS). Once connected, the batch has its whole deadline as usual.
+    let quick = started < this.#unreachableUntil;
     let retries = 0;
     for (;;) {
       let conn: BatchConnection;
       try {
-        conn = await this.#connected(deadline, () => retries++, quick ? QUICK_CONNECT_MS : 1_000);
+        conn = quick ? await this.#connected(started, () => retries, QUICK_CONNECT_MS) : await this.#connected(deadline, () => retries++);
+        quick = false;
       } catch (err) {
         this.#holdOff();
         return failAll(task, unavailable(this.#config.url, err), retries, started);
