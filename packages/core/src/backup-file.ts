@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, open, rename, stat, unlink } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -66,7 +67,7 @@ export async function backupFile(source: string, destination: string, options: B
   const to = resolve(destination);
   const db = await stat(from).catch(() => null);
   if (db === null || !db.isFile()) throw new InvalidOptionError(`The database to back up ${describeValue(from)} ${db === null ? 'does not exist' : 'is not a file'}`);
-  await checkDestination(from, to);
+  await checkDestination(from, db, to);
 
   const started = performance.now();
   const temp = resolve(dirname(to), `.${basename(to)}.litescribe-backup-${randomBytes(6).toString('hex')}`);
@@ -74,7 +75,6 @@ export async function backupFile(source: string, destination: string, options: B
   await (await open(temp, 'wx', 0o600)).close();
   try {
     const done = await runThread({ source: from, target: temp, stepPages: STEP_PAGES, busyTimeoutMs }, signal, onProgress);
-    await chmod(temp, 0o600);
     signal?.throwIfAborted();
     await rename(temp, to);
     return { path: to, pages: done.pages, bytes: done.pages * done.pageSize, durationMs: performance.now() - started };
@@ -84,7 +84,7 @@ export async function backupFile(source: string, destination: string, options: B
   }
 }
 
-async function checkDestination(from: string, to: string): Promise<void> {
+async function checkDestination(from: string, db: Stats, to: string): Promise<void> {
   const own = [from, `${from}-wal`, `${from}-shm`, `${from}-journal`];
   if (own.includes(to)) throw new InvalidOptionError(`The backup's destination ${describeValue(to)} is the database or one of its files`);
   const folder = await stat(dirname(to)).catch(() => null);
@@ -92,8 +92,7 @@ async function checkDestination(from: string, to: string): Promise<void> {
   const existing = await stat(to).catch(() => null);
   if (existing !== null) {
     if (!existing.isFile()) throw new InvalidOptionError(`The backup's destination ${describeValue(to)} exists and is not a file`);
-    const db = await stat(from).catch(() => null);
-    if (db !== null && db.dev === existing.dev && db.ino === existing.ino) throw new InvalidOptionError(`The backup's destination ${describeValue(to)} is the database itself (another name for the same file)`);
+    if (db.dev === existing.dev && db.ino === existing.ino) throw new InvalidOptionError(`The backup's destination ${describeValue(to)} is the database itself (another name for the same file)`);
   }
   for (const suffix of ['-wal', '-shm']) {
     if ((await stat(`${to}${suffix}`).catch(() => null)) !== null) {

@@ -355,10 +355,7 @@ export class WriteQueue extends EventEmitter<WriteQueueEvents> {
     try {
       this.#assertOpen();
       if (this.#opts.url !== null) throw new NotSupportedError('backup() does not apply to PostgreSQL: use pg_dump (or pg_basebackup for a whole cluster)');
-      if (options !== undefined && (typeof options !== 'object' || options === null)) {
-        throw new InvalidOptionError(`Expected the options argument to be an object like { signal, onProgress }, got ${describeValue(options)}`);
-      }
-      const user = signalOf(options);
+      const user = signalOf(options); // also refuses options that are not an object
       const signal = user === undefined ? this.#destroyed.signal : AbortSignal.any([user, this.#destroyed.signal]);
       const release = this.#scheduler.holdCheckpoints();
       const running = backupFile(this.#opts.path, destination, { ...options, signal, busyTimeoutMs: this.#opts.busyDeadlineMs }).finally(release);

@@ -29,6 +29,12 @@ export interface BulkInsertPlan {
   readonly suffix: string;
 }
 
+/** A runMany statement that runs set-based: its plan, and the element type of each column. */
+export interface BulkStatement {
+  readonly plan: BulkInsertPlan;
+  readonly types: readonly string[];
+}
+
 const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
 const SHAPE = new RegExp(String.raw`^\s*(INSERT\s+INTO\s+(${IDENT}(?:\s*\.\s*${IDENT})?)\s*\(([^()]*)\))\s*VALUES\s*\(([^()]*)\)\s*([^]*?)\s*;?\s*$`, 'i');
 
@@ -75,7 +81,7 @@ export async function columnTypes(client: pg.Client, plan: BulkInsertPlan): Prom
 }
 
 /** The one statement and its parameters (one array per column) for `rows`, or null if a row does not fit the plan. */
-export function bulkInsert(plan: BulkInsertPlan, types: readonly string[], rows: readonly unknown[]): { text: string; values: unknown[][] } | null {
+export function bulkInsert({ plan, types }: BulkStatement, rows: readonly unknown[]): { text: string; values: unknown[][] } | null {
   const n = plan.columns.length;
   const columns: unknown[][] = plan.columns.map(() => new Array<unknown>(rows.length));
   for (let r = 0; r < rows.length; r++) {

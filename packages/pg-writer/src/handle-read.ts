@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { ReaderReply, ReaderTask } from '@litescribe/reader-worker';
 import { extended } from './pg-batch.js';
 import { isConnectionError, isServerError, pgErrorData } from './pg-error-data.js';
-import { SILENCE_MARGIN_MS, serverBoundMs } from './pg-writer.js';
+import { SILENCE_MARGIN_MS, serverBoundMs } from './server-bound.js';
 import type { PgReaderConfig } from './protocol.js';
 
 const config = workerData as PgReaderConfig;

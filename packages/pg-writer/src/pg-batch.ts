@@ -1,7 +1,8 @@
 import { deserialize } from 'node:v8';
 import type pg from 'pg';
 import type { BatchTask, BindParams, ErrorData, OpMessage } from '@litescribe/writer-worker';
-import { bulkInsert, bulkInsertPlan } from './bulk-insert.js';
+import { bulkInsert } from './bulk-insert.js';
+import type { BulkStatement } from './bulk-insert.js';
 import { isConnectionError, isRetryable, isServerError, pgErrorData } from './pg-error-data.js';
 
 /** What a procedure gets: the batch transaction's connection, for queries only (`$1` placeholders). */
@@ -46,10 +47,10 @@ export interface BatchConnection {
    */
   statementName(text: string): string | undefined;
   /**
-   * runMany statements that run set-based on this connection: the element type of each column
-   * (see bulk-insert.ts), or null for a statement that runs per row. Filled before a batch begins.
+   * runMany statements by SQL text: how each runs set-based on this connection (see
+   * bulk-insert.ts), or null for one that runs per row. Filled before a batch begins.
    */
-  readonly bulkTypes: Map<string, readonly string[] | null>;
+  readonly bulk: Map<string, BulkStatement | null>;
 }
 
 /**
@@ -177,11 +178,10 @@ export async function runOps(conn: BatchConnection, task: BatchTask, procedures:
  */
 function manyQueries(conn: BatchConnection, sql: string, slices: readonly Uint8Array[], savepoints: boolean): Array<Promise<pg.QueryResult>> {
   const rows = slices.flatMap((slice) => deserialize(slice) as BindParams[]);
-  const types = savepoints ? null : conn.bulkTypes.get(sql);
-  const plan = types === null || types === undefined ? null : bulkInsertPlan(sql);
-  const bulk = plan === null ? null : bulkInsert(plan, types!, rows);
+  const statement = savepoints ? null : conn.bulk.get(sql);
+  const bulk = statement === null || statement === undefined ? null : bulkInsert(statement, rows);
   if (bulk !== null) return [conn.client.query({ text: bulk.text, values: bulk.values })];
-  if (savepoints) conn.bulkTypes.delete(sql); // looked up again next time: the table may have changed
+  if (savepoints) conn.bulk.delete(sql); // looked up again next time: the table may have changed
   return rows.map((row) => send(conn, sql, row));
 }
 

@@ -4,9 +4,11 @@ import type { BatchDone, BatchTask, ErrorData, WriterNotice, WriterReply, Writer
 import { jitteredDelay } from '@litescribe/writer-worker/jittered-delay';
 import { ProceduresLoadError, loadProcedures } from '@litescribe/writer-worker/load-procedures';
 import { bulkInsertPlan, columnTypes } from './bulk-insert.js';
+import type { BulkStatement } from './bulk-insert.js';
 import { BatchAbort, abortFor, runOps } from './pg-batch.js';
 import type { BatchConnection, OpOutcome, PgProcedure } from './pg-batch.js';
 import { isConnectionError, pgErrorData } from './pg-error-data.js';
+import { SILENCE_MARGIN_MS, serverBoundMs } from './server-bound.js';
 import type { PgWriterConfig } from './protocol.js';
 
 /** Pause between attempts to reach a server that is down: full jitter, window doubling 50 ms → 1 s. */
@@ -16,17 +18,6 @@ const RECONNECT_MAX_MS = 1_000;
 /** Batches that start with savepoints after one that had a failing op. */
 const SAVEPOINTS_AFTER_FAILURE = 8;
 
-/**
- * How much longer than `busyDeadlineMs` the writer waits on a silent server. The server's own
- * `statement_timeout` (set to `busyDeadlineMs`) ends a statement that is merely slow with an error;
- * this margin lets that error arrive, so only a server that says nothing at all is dropped.
- */
-export const SILENCE_MARGIN_MS = 500;
-
-/** The bound on a statement's run time and on connecting: `busyDeadlineMs`, but never under a second. */
-export function serverBoundMs(busyDeadlineMs: number): number {
-  return Math.max(1_000, busyDeadlineMs);
-}
 /** How often a watched wait looks at the silence (a fraction of the bound, at most this). */
 const SILENCE_CHECK_MS = 250;
 /**
@@ -62,7 +53,7 @@ export class PgWriter {
   #closed = false;
   /** Batches still to start with a savepoint per op (see #attempt). */
   #savepointBatches = 0;
-  /** Until when batches fail at once (see UNREACHABLE_HOLD_MS), and why. */
+  /** Until when a batch makes only one quick attempt to connect (see UNREACHABLE_HOLD_MS). */
   #unreachableUntil = 0;
 
   constructor(config: PgWriterConfig, notify: (notice: WriterNotice) => void) {
@@ -117,18 +108,15 @@ export class PgWriter {
 
   /** The setup statements, in one transaction. */
   async #setup(conn: BatchConnection, setup: readonly string[]): Promise<void> {
-    {
-      if (setup.length > 0) {
-        await conn.client.query('BEGIN');
-        try {
-          // Simple-query protocol: a setup string may hold several statements.
-          for (const sql of setup) await conn.client.query(sql);
-          await conn.client.query('COMMIT');
-        } catch (err) {
-          await conn.client.query('ROLLBACK').catch(() => {});
-          throw err;
-        }
-      }
+    if (setup.length === 0) return;
+    await conn.client.query('BEGIN');
+    try {
+      // Simple-query protocol: a setup string may hold several statements.
+      for (const sql of setup) await conn.client.query(sql);
+      await conn.client.query('COMMIT');
+    } catch (err) {
+      await conn.client.query('ROLLBACK').catch(() => {});
+      throw err;
     }
   }
 
@@ -170,7 +158,7 @@ export class PgWriter {
             const id = await xid;
             // Asked within the batch's own bound + the silence margin (at least one quick attempt):
             // a server that stopped answering must not hold these ops much past the bound.
-            const asked = started + serverBoundMs(this.#config.busyDeadlineMs) + SILENCE_MARGIN_MS;
+            const asked = started + this.#silenceMs();
             const status = id === null ? null : await this.#statusOf(id, (conn.client as unknown as { processID?: number }).processID, asked);
             if (status === 'committed') return done(task, outcomes, retries, started);
             if (status === 'aborted') {
@@ -298,19 +286,16 @@ export class PgWriter {
     if (this.#config.bulk === 'per-statement' || task.complex.length === 0) return;
     const lookups: Array<Promise<void>> = [];
     for (const [, op] of task.complex) {
-      if (op.kind !== 'many' || conn.bulkTypes.has(op.sql)) continue;
+      if (op.kind !== 'many' || conn.bulk.has(op.sql)) continue;
+      // Per row until the catalog answers, and for good if it cannot (a name to_regclass cannot parse).
+      conn.bulk.set(op.sql, null);
       const plan = bulkInsertPlan(op.sql);
-      if (plan === null) {
-        conn.bulkTypes.set(op.sql, null);
-        continue;
-      }
-      conn.bulkTypes.set(op.sql, null); // until the catalog answers (and if it cannot)
+      if (plan === null) continue;
       lookups.push(
         columnTypes(conn.client, plan).then(
-          (types) => void conn.bulkTypes.set(op.sql, types),
+          (types) => void conn.bulk.set(op.sql, types === null ? null : { plan, types }),
           (err: unknown) => {
             if (!conn.alive()) throw err;
-            conn.bulkTypes.set(op.sql, null); // e.g. a name to_regclass cannot parse: per row
           },
         ),
       );
@@ -318,7 +303,7 @@ export class PgWriter {
     await Promise.all(lookups);
   }
 
-  /** The server was not reachable for a whole batch: the next ones fail at once for a moment. */
+  /** The server was not reachable for a whole batch: the next ones try only once, quickly, for a moment. */
   #holdOff(): void {
     this.#unreachableUntil = performance.now() + Math.min(UNREACHABLE_HOLD_MS, this.#config.busyDeadlineMs);
   }
@@ -407,7 +392,7 @@ export class PgWriter {
         clearInterval(timer);
       }
     };
-    const conn = { client, alive: () => alive, statementName, watched, bulkTypes: new Map<string, readonly string[] | null>() };
+    const conn = { client, alive: () => alive, statementName, watched, bulk: new Map<string, BulkStatement | null>() };
     this.#conn = conn;
     return conn;
   }

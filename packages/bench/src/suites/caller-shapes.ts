@@ -133,44 +133,41 @@ async function socketEcho(n: number): Promise<Driven> {
   const childCpu = async (): Promise<number> => (JSON.parse((await ask(Buffer.of(0xff))).toString()) as { cpuUs: number }).cpuUs;
   const payload = Buffer.alloc(300, 0x61);
   for (let i = 0; i < 200; i++) await ask(payload); // warm up
-  const latency = new LatencyRecorder();
   const theirs = await childCpu();
-  const cpu0 = process.cpuUsage();
-  const started = performance.now();
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await ask(payload);
-    latency.recordMs(performance.now() - t0);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const mine = process.cpuUsage(cpu0);
+  const mine = await roundTrips(n, () => ask(payload));
   const theirsAfter = await childCpu();
   socket.destroy();
   child.kill('SIGTERM');
   await child.done;
-  return { ops: n, seconds, latency: latency.summary(), loopDelay: { p99: 0, max: 0 }, cpuUs: mine.user + mine.system + (theirsAfter - theirs) };
+  return { ...mine, cpuUs: mine.cpuUs + (theirsAfter - theirs) };
+}
+
+/** `n` round trips one after another: wall time, latency of each, and this process's CPU time. */
+async function roundTrips(n: number, trip: (i: number) => Promise<unknown>): Promise<Driven & { cpuUs: number }> {
+  const latency = new LatencyRecorder();
+  const cpu0 = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await trip(i);
+    latency.recordMs(performance.now() - t0);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu0);
+  return { ops: n, seconds, latency: latency.summary(), loopDelay: { p99: 0, max: 0 }, cpuUs: used.user + used.system };
 }
 
 async function bareEcho(n: number): Promise<Driven> {
   const worker = new Worker(new URL('../children/echo-worker.js', import.meta.url));
-  const latency = new LatencyRecorder();
   const roundTrip = (m: unknown): Promise<unknown> => new Promise((resolve) => {
     worker.once('message', resolve);
     worker.postMessage(m);
   });
   for (let i = 0; i < 200; i++) await roundTrip(i); // warm up
-  const started = performance.now();
-  const cpu0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    // The same payload a lone run() carries: one op with ~200 bytes of parameters.
-    await roundTrip({ kind: 'batch', count: 1, bytes: 0, sql: [INSERT_SQL], sqlIndex: new Int32Array(1), params: [pooledParams(i)], complex: [] });
-    latency.recordMs(performance.now() - t0);
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu0);
+  // The same payload a lone run() carries: one op with ~200 bytes of parameters.
+  const measured = await roundTrips(n, (i) => roundTrip({ kind: 'batch', count: 1, bytes: 0, sql: [INSERT_SQL], sqlIndex: new Int32Array(1), params: [pooledParams(i)], complex: [] }));
   await worker.terminate();
-  return { ops: n, seconds, latency: latency.summary(), loopDelay: { p99: 0, max: 0 }, cpuUs: used.user + used.system };
+  return measured;
 }
 
 /**

@@ -55,6 +55,39 @@ async function closedLoop(callers: number, ms: number, write: () => Promise<unkn
 }
 
 /**
+ * The fault rounds' load: 16 callers, each awaiting a write of a new id (from 1,000,000 up) after
+ * another until stopped. `onRejected` hears each rejection; `stop` waits for the callers and says
+ * which ids were acknowledged, the longest any write waited, and how long they wrote.
+ */
+function keepWriting(q: WriteQueue, onRejected: (err: unknown, id: number) => void): { stop: () => Promise<{ acked: number[]; maxWaitMs: number; seconds: number }> } {
+  const acked: number[] = [];
+  let maxWaitMs = 0;
+  let stopped = false;
+  let next = 1_000_000;
+  const started = performance.now();
+  const callers = Array.from({ length: 16 }, async () => {
+    while (!stopped) {
+      const id = next++;
+      const t0 = performance.now();
+      try {
+        await q.run('INSERT INTO rows (id, body) VALUES ($1, $2)', [id, BODY]);
+        acked.push(id);
+      } catch (err) {
+        onRejected(err, id);
+      }
+      maxWaitMs = Math.max(maxWaitMs, performance.now() - t0);
+    }
+  });
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all(callers);
+      return { acked, maxWaitMs, seconds: (performance.now() - started) / 1000 };
+    },
+  };
+}
+
+/**
  * `--only postgres`: the same rows into one throwaway PostgreSQL server (fsync on, loopback), one
  * run, side by side: what people do today (a `pg.Client` committing every write, a `pg.Pool` of 10
  * connections serving 64 concurrent callers, as a gateway does), and litescribe on PostgreSQL. Then
@@ -226,24 +259,9 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
       ctx.progress(`postgres: ${name}`);
       await freshTable();
       const q = await queue({ busyDeadlineMs: boundMs });
-      const acked: number[] = [];
       let rejected = 0;
-      let maxWaitMs = 0;
-      let stop = false;
-      let seq = 0;
-      const started = performance.now();
-      const callers = Array.from({ length: 16 }, async () => {
-        while (!stop) {
-          const id = 1_000_000 + seq++;
-          const t0 = performance.now();
-          try {
-            await q.run('INSERT INTO rows (id, body) VALUES ($1, $2)', [id, BODY]);
-            acked.push(id);
-          } catch {
-            rejected += 1;
-          }
-          maxWaitMs = Math.max(maxWaitMs, performance.now() - t0);
-        }
+      const writing = keepWriting(q, () => {
+        rejected += 1;
       });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const pids = serverPids(cluster.dataDir);
@@ -251,10 +269,8 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
       await new Promise((resolve) => setTimeout(resolve, stoppedMs));
       for (const pid of pids) process.kill(pid, 'SIGCONT');
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      stop = true;
-      await Promise.all(callers);
+      const { acked, maxWaitMs, seconds } = await writing.stop();
       await q.close();
-      const seconds = (performance.now() - started) / 1000;
       const present = await presentIds();
       const lost = acked.filter((id) => !present.has(id)).length;
       results.push(
@@ -275,29 +291,17 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
       await freshTable();
       const proxy = await faultyProxy(cluster.port);
       const q = await queue({ url: cluster.url.replace(`:${cluster.port}/`, `:${proxy.port}/`) });
-      const acked: number[] = [];
       const doubted: number[] = [];
       const unknown = new Set<string>();
       let notCommittedOps = 0;
       let other = '';
-      let stop = false;
-      let seq = 0;
-      const started = performance.now();
-      const callers = Array.from({ length: 16 }, async () => {
-        while (!stop) {
-          const id = 2_000_000 + seq++;
-          try {
-            await q.run('INSERT INTO rows (id, body) VALUES ($1, $2)', [id, BODY]);
-            acked.push(id);
-          } catch (err) {
-            const { code, message } = err as { code?: string; message: string };
-            if (code === 'ERR_NOT_COMMITTED') notCommittedOps += 1;
-            else if (code === 'ERR_WORKER_EXITED') {
-              doubted.push(id);
-              unknown.add(message); // one message per batch: it names the transaction
-            } else other ||= `${code ?? ''} ${message}`;
-          }
-        }
+      const writing = keepWriting(q, (err, id) => {
+        const { code, message } = err as { code?: string; message: string };
+        if (code === 'ERR_NOT_COMMITTED') notCommittedOps += 1;
+        else if (code === 'ERR_WORKER_EXITED') {
+          doubted.push(id);
+          unknown.add(message); // one message per batch: it names the transaction
+        } else other ||= `${code ?? ''} ${message}`;
       });
       for (let i = 0; i < cutsWanted; i++) {
         await new Promise((resolve) => setTimeout(resolve, 300));
@@ -306,12 +310,10 @@ export async function postgres(ctx: BenchContext): Promise<PostgresResult[]> {
         for (const until = performance.now() + 5_000; proxy.cuts === before && performance.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 5));
       }
       await new Promise((resolve) => setTimeout(resolve, 300));
-      stop = true;
-      await Promise.all(callers);
+      const { acked, seconds } = await writing.stop();
       await q.close();
       await proxy.close();
       if (other !== '') throw new Error(`postgres: COMMIT-cut round: an op failed otherwise: ${other}`);
-      const seconds = (performance.now() - started) / 1000;
       const present = await presentIds();
       const lost = acked.filter((id) => !present.has(id)).length;
       const told = new Set([...acked, ...doubted]);
