@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import sqlite3 from 'sqlite3';
 import { DEFAULT_OPTIONS, openWriteQueue } from '@litescribe/core';
 import type { BenchContext } from '../bench-context.js';

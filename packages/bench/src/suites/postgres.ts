@@ -1,7 +1,6 @@
 import { serialize } from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import PQueue from 'p-queue';
 import { openWriteQueue } from '@litescribe/core';
 import type { WriteQueue } from '@litescribe/core';
 import { faultyProxy, serverPids, startCluster } from '@litescribe/pg-cluster';
