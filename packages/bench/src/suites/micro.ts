@@ -8,6 +8,10 @@ import { INSERT_SQL, SCHEMA, pooledParams } from '../workload.js';
 
 const PER_ITERATION = 1000;
 
+/** Micro rows the goals compare. */
+export const GUARD_ROW = 'writer: file generation guard, per batch — stat the database before BEGIN, it and its -wal after COMMIT';
+export const ONE_OP_TRANSACTION = 'writer: a one-op transaction — BEGIN IMMEDIATE, one INSERT, COMMIT (synchronous normal)';
+
 /**
  * In-process micro-benchmarks (tinybench): where the microseconds of one queued write go, and on
  * which thread. Each iteration handles 1000 ops; figures are per op.
@@ -19,6 +23,7 @@ export async function micro(ctx: BenchContext): Promise<MicroResult[]> {
   const rawPath = ctx.freshFile();
   const raw = new Database(rawPath);
   raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
   raw.exec(SCHEMA);
   const insert = raw.prepare(INSERT_SQL);
   // The shapes of @litescribe/writer-worker's BatchTask and BatchDone for 1000 plain run() ops.
@@ -41,7 +46,7 @@ export async function micro(ctx: BenchContext): Promise<MicroResult[]> {
       structuredClone(batchMessage);
       structuredClone(outcomes);
     })
-    .add('writer: file generation guard, per batch — stat the database before BEGIN, it and its -wal after COMMIT', () => {
+    .add(GUARD_ROW, () => {
       // What the guard adds to a batch (WriterConnection.databaseFileProblem, generationProblem):
       // three stats, one of which also gives the WAL size the reply carries (a stat the writer
       // made before the guard at most once per 5 ms). Per iteration 1000 batches' worth: the figure
@@ -50,6 +55,14 @@ export async function micro(ctx: BenchContext): Promise<MicroResult[]> {
         statSync(rawPath, { throwIfNoEntry: false });
         statSync(rawPath, { throwIfNoEntry: false });
         statSync(`${rawPath}-wal`, { throwIfNoEntry: false });
+      }
+    })
+    .add(ONE_OP_TRANSACTION, () => {
+      // The cheapest batch there is, for scale: the guard's three stats are added to each one.
+      for (let i = 0; i < PER_ITERATION; i++) {
+        raw.exec('BEGIN IMMEDIATE');
+        insert.run(...params[i]!);
+        raw.exec('COMMIT');
       }
     })
     .add('writer: one INSERT inside an open transaction (better-sqlite3)', () => {
