@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test } from 'vitest';
-import { FileReplacedError, WorkerExitedError, openWriteQueue } from '@litescribe/core';
+import { FileReplacedError, SqliteError, WorkerExitedError, openWriteQueue } from '@litescribe/core';
 import type { WriteQueue } from '@litescribe/core';
 import { MESSAGES_SCHEMA, openTestQueue, reader, spawnFixture, tempDir, until } from './helpers.js';
 
@@ -157,6 +157,9 @@ test.runIf(asRoot)('(needs root, to mount a small tmpfs) a COMMIT that fails bec
   const reasons = outcomes.map((o) => (o as PromiseRejectedResult).reason as Error);
   expect(reasons.every((r) => r instanceof WorkerExitedError)).toBe(true);
   expect(reasons[0]!.message).toMatch(/^COMMIT failed \(SQLITE_FULL: .*\); whether this batch committed is unknown/);
+  // SQLite's own error travels as the cause, typed, for code that matches on it.
+  expect(reasons[0]!.cause).toBeInstanceOf(SqliteError);
+  expect((reasons[0]!.cause as SqliteError).code).toBe('SQLITE_FULL');
   // The queue stays usable for what fits.
   await expect(q.run('INSERT INTO messages(session_id, content) VALUES (?, ?)', ['s', 'after'])).resolves.toMatchObject({ changes: 1 });
   const db = reader(path);

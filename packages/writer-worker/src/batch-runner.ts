@@ -162,12 +162,16 @@ function rolledBack(abort: BatchAbort): ErrorData {
   };
 }
 
-/** COMMIT failed and SQLite ended the transaction: the outcome-unknown error, SQLite's code in the message. */
+/**
+ * COMMIT failed and SQLite ended the transaction: the outcome-unknown error, with SQLite's error as
+ * its `cause` and its code in the message.
+ */
 function commitUnknown(cause: ErrorData): ErrorData {
   return {
     name: 'WorkerExitedError',
     code: WriterErrorCode.workerExited,
     message: `COMMIT failed (${cause.code ?? cause.name}: ${cause.message}); whether this batch committed is unknown: check the database before retrying`,
+    cause,
   };
 }
 

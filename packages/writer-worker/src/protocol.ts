@@ -111,6 +111,8 @@ export interface ErrorData {
   readonly opIndex?: number;
   /** PostgreSQL's DETAIL line, when the server sent one (e.g. which key was duplicated). */
   readonly detail?: string;
+  /** The error underneath this one: for a COMMIT whose outcome is unknown, SQLite's own (`SQLITE_FULL`, `SQLITE_IOERR_*`). */
+  readonly cause?: ErrorData;
 }
 
 /** What `run` resolves to: better-sqlite3's `RunResult`, and the rows of a statement that returns some. */
