@@ -26,13 +26,15 @@ export interface WriterThreadSpec {
 }
 
 /**
- * Young generation of a SQLite writer thread. A leader serves a socket anyone on the machine can
- * connect to, and every connection allocates: under a flood of them V8 grew the nursery to its
- * largest and kept it. An ad-hoc probe (a paced leader, a stranger as uid 65534 opening ~15,000
- * connections a second for 4 s, 2-core CI machine kind, 2026-11-29): the leader's RSS grew 46–56 MiB
- * with V8's default, 30–32 MiB with 8, 24 MiB with 4. One caller writing back to back for 20 s
- * settled 76–98 MiB above its start with the default and 53 MiB with 8. The commit-strategies
- * rows stayed within their run-to-run spread with 8 (two runs each, alternated).
+ * Young generation of a SQLite writer thread (V8's default for a worker here: 48 MiB; the old
+ * generation keeps its default). A leader serves a socket anyone on the machine can connect to,
+ * and every connection allocates: under a flood of them V8 grew the nursery to its largest and
+ * kept it. An ad-hoc probe (a paced leader, a stranger as uid 65534 opening ~15,000 connections a
+ * second for 4 s, 2-core CI machine kind, 2026-11-29): the leader's RSS grew 46–56 MiB with the
+ * default, 30–32 MiB with 8, 24 MiB with 4. One caller writing back to back for 20 s settled
+ * 76–98 MiB above its start with the default and 53 MiB with 8. The commit-strategies rows,
+ * the paced row's loop delay included, stayed within their run-to-run spread with 8 (five runs
+ * each, alternated).
  */
 const WRITER_YOUNG_GENERATION_MB = 8;
 
