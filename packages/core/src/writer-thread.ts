@@ -32,9 +32,11 @@ export interface WriterThreadSpec {
  * kept it. An ad-hoc probe (a paced leader, a stranger as uid 65534 opening ~15,000 connections a
  * second for 4 s, 2-core CI machine kind, 2026-11-29): the leader's RSS grew 46–56 MiB with the
  * default, 30–32 MiB with 8, 24 MiB with 4. One caller writing back to back for 20 s settled
- * 76–98 MiB above its start with the default and 53 MiB with 8. The commit-strategies rows,
- * the paced row's loop delay included, stayed within their run-to-run spread with 8 (five runs
- * each, alternated).
+ * 76–98 MiB above its start with the default and 53 MiB with 8. What it costs: more frequent
+ * scavenges in the writer. `--only strategies`, ten runs each, alternated: the throughput rows
+ * stayed within their run-to-run spread; in the row paced at half of peak, the caller's event-loop
+ * delay p99 was 1.1–4.2 ms with the default and 1.6–4.5 ms with 8, its max 4.2–9.7 ms and
+ * 5.2–14.4 ms.
  */
 const WRITER_YOUNG_GENERATION_MB = 8;
 
