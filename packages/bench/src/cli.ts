@@ -1,13 +1,5 @@
 // `npm run bench`: runs the suites, prints tables, writes bench-results/{results.json,chart.svg}.
-//   --smoke   a seconds-long version (CI runs it so the harness never rots)
-//   --only    comma-separated suites: strategies, shapes, processes, wal, micro (the default set),
-//             contention (the retry-policy comparison behind docs/contention.md) and failover (a
-//             shared writer's leader killed under load), liveness (its leader stopped with SIGSTOP
-//             under load, then SIGCONT), hostile (a stranger flooding the leader's socket) and postgres (the same queue on a throwaway
-//             PostgreSQL server); the last three are not in the default set; tui (a 60 fps UI
-//             while rows are written) and gateway (autocannon against examples/gateway) are
-//             not either; backup (q.backup() of a 200 MiB file while 64 callers write) is not either
-//   --docs    also rewrite docs/benchmarks.md and docs/benchmarks-chart.svg from this run
+// Its options: USAGE below (`npm run bench -- --help`).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -38,18 +30,49 @@ const SUITES = ['strategies', 'shapes', 'processes', 'wal', 'micro', 'contention
 const DEFAULT_SUITES = SUITES.filter((s) => s !== 'contention' && s !== 'failover' && s !== 'liveness' && s !== 'hostile' && s !== 'postgres' && s !== 'tui' && s !== 'gateway' && s !== 'backup');
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-const { values } = parseArgs({
-  options: {
-    smoke: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    docs: { type: 'boolean', default: false },
-    out: { type: 'string', default: join(repoRoot, 'bench-results') },
-  },
-});
-const only = values.only === undefined ? [...DEFAULT_SUITES] : values.only.split(',').map((s) => s.trim());
-for (const s of only) {
-  if (!(SUITES as readonly string[]).includes(s)) throw new Error(`unknown suite ${JSON.stringify(s)}; known: ${SUITES.join(', ')}`);
+const USAGE = `usage: npm run bench -- [--smoke] [--only <suites>] [--docs] [--out <folder>]
+  --smoke   a seconds-long version (CI runs it so the harness never rots)
+  --only    comma-separated suites. The default set: ${DEFAULT_SUITES.join(', ')}.
+            Not in it: contention (the retry-policy comparison behind docs/contention.md),
+            failover (a shared writer's leader killed under load), liveness (its leader stopped
+            with SIGSTOP under load, then SIGCONT), hostile (a stranger flooding the leader's
+            socket), postgres (the same queue on a throwaway PostgreSQL server), tui (a 60 fps
+            UI while rows are written), gateway (autocannon against examples/gateway), backup
+            (q.backup() of a 200 MiB file while 64 callers write)
+  --docs    also rewrite docs/benchmarks.md and docs/benchmarks-chart.svg from this run
+  --out     where results.json and chart.svg go (default: bench-results/ in the repo)`;
+
+/** The options, or the usage and exit: status 0 for --help, 2 for anything it cannot take. */
+function parseOptions(): { smoke: boolean; only: string[]; docs: boolean; out: string } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        smoke: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        docs: { type: 'boolean', default: false },
+        out: { type: 'string', default: join(repoRoot, 'bench-results') },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const only = values.only === undefined ? [...DEFAULT_SUITES] : values.only.split(',').map((s) => s.trim());
+  const unknown = only.filter((s) => !(SUITES as readonly string[]).includes(s));
+  if (unknown.length > 0) {
+    console.error(`unknown suite ${unknown.map((s) => JSON.stringify(s)).join(', ')}; known: ${SUITES.join(', ')}`);
+    process.exit(2);
+  }
+  return { smoke: values.smoke, only, docs: values.docs, out: values.out };
 }
+const values = parseOptions();
+const only = values.only;
 const want = (s: (typeof SUITES)[number]): boolean => only.includes(s);
 
 const ctx = new BenchContext(values.smoke);
