@@ -236,15 +236,14 @@ export const ERROR_CODES = [
   'ERR_PROCEDURE_FAILED',
 ] as const;
 
-/** Rebuilds a typed error from the plain data the writer sent (its `cause` too, one level). */
+/** Rebuilds a typed error from the plain data the writer sent, and its `cause`. */
 export function errorFromData(data: ErrorData): Error {
   const code = data.code;
   if (code === 'ERR_PROCEDURE_FAILED') return new ProcedureError(data.message, data.procedure);
   if (code !== undefined && code.startsWith('SQLITE_')) return new SqliteError(data.message, code, data.procedure);
   if (data.name === 'PostgresError') return new PostgresError(data.message, code ?? '', data.detail, data.procedure);
-  // A leader's reply reaches here too: a cause that is not error data is left out, not trusted.
-  const under = data.cause;
-  const options = typeof under === 'object' && under !== null && typeof under.message === 'string' && typeof under.name === 'string' ? { cause: errorFromData({ name: under.name, message: under.message, ...(typeof under.code === 'string' ? { code: under.code } : {}) }) } : undefined;
+  // A leader's reply was checked by the link's replyProblem before it gets here, its cause too.
+  const options = data.cause === undefined ? undefined : { cause: errorFromData(data.cause) };
   const Known = code === undefined ? undefined : BY_CODE[code];
   if (Known !== undefined) return new Known(data.message, options);
   const err = new Error(data.message, options);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { serialize } from 'node:v8';
 import { expect, test } from 'vitest';
-import { FrameDecoder, LINK_VERSION, LinkProtocolError, encodeFrame } from '@litescribe/writer-worker/link';
+import { FrameDecoder, LINK_VERSION, LinkProtocolError, encodeFrame, replyProblem } from '@litescribe/writer-worker/link';
 import type { LinkMessage } from '@litescribe/writer-worker/link';
 
 const frame = (codec: number, body: Buffer): Buffer => {
@@ -63,4 +63,17 @@ test('control frames are checked field by field: wrong types, sizes and kinds ar
   expect(refusedFor({ kind: 'task', id: 1, task: {} })).toMatch(/unknown control message "task"/);
   expect(() => new FrameDecoder(1 << 20).push(frame(3, Buffer.from('not json')))).toThrow(LinkProtocolError);
   expect(refusedFor({ kind: 'hello', version: 2, nonce: 'ab'.repeat(16), pid: 3, extra: 'dropped' })).toBe('accepted');
+});
+
+test("a leader's reply is checked before a promise settles by it: each error is { name, message, code? }, and so is its cause", () => {
+  const task = { kind: 'batch', count: 1, bytes: 10, sql: ['INSERT INTO t VALUES (?)'], sqlIndex: Int32Array.of(0), params: [[1]], complex: [] } as const;
+  const done = (error: unknown) => ({ kind: 'batch-done', committed: false, changes: new Float64Array(1), rowids: new Float64Array(1), values: [], errors: [[0, error]] });
+  const sqlite = { name: 'SqliteError', message: 'database or disk is full', code: 'SQLITE_FULL' };
+  const unknown = { name: 'WorkerExitedError', message: 'COMMIT failed', code: 'ERR_WORKER_EXITED', cause: sqlite };
+  expect(replyProblem(done(unknown), task)).toBeNull();
+  expect(replyProblem({ kind: 'failed', error: unknown }, task)).toBeNull();
+  for (const bad of [{ message: 'no name' }, { ...sqlite, code: 5 }, { ...unknown, cause: { message: 'no name' } }, { ...unknown, cause: { ...sqlite, code: 5 } }, { ...unknown, cause: unknown }]) {
+    expect(replyProblem(done(bad), task), JSON.stringify(bad)).toMatch(/is not \{ name, message, code\? \}/);
+    expect(replyProblem({ kind: 'failed', error: bad }, task), JSON.stringify(bad)).toMatch(/failed without an error/);
+  }
 });

@@ -6,7 +6,7 @@
  */
 import type { LinkMessage } from './link-message.js';
 import { LinkProtocolError } from './link-message.js';
-import type { BatchTask, BindParams, WriterTask } from '../protocol.js';
+import type { BatchTask, BindParams, ErrorData, WriterTask } from '../protocol.js';
 import { bindValueBytes, isPlainObject } from '../param-shape.js';
 import { statementProblem } from '../sql-shape.js';
 
@@ -20,6 +20,21 @@ type Obj = Record<string, unknown>;
 
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * An error as the writer sends it: `{ name, message, code? }`, and at most one level below it a
+ * `cause` of the same shape (a COMMIT whose outcome is unknown carries SQLite's error). What
+ * `errorFromData` reads of a peer's error, checked before it does.
+ */
+function isErrorData(v: unknown, causes = 1): v is ErrorData {
+  return (
+    isObj(v) &&
+    typeof v['name'] === 'string' &&
+    typeof v['message'] === 'string' &&
+    (v['code'] === undefined || typeof v['code'] === 'string') &&
+    (v['cause'] === undefined || (causes > 0 && isErrorData(v['cause'], causes - 1)))
+  );
 }
 
 function fail(what: string): never {
@@ -89,13 +104,11 @@ export function checkControl(value: unknown): LinkMessage {
     }
     case 'refused': {
       const error = value['error'];
-      if (!isObj(error) || typeof error['message'] !== 'string' || typeof error['name'] !== 'string' || (error['code'] !== undefined && typeof error['code'] !== 'string')) {
-        fail('refused.error must be { name, message, code? }');
-      }
+      if (!isErrorData(error)) fail('refused.error must be { name, message, code? }');
       const version = value['version'];
       return {
         kind: 'refused',
-        error: { name: error['name'] as string, message: (error['message'] as string).slice(0, 4096), ...(error['code'] === undefined ? {} : { code: error['code'] as string }) },
+        error: { name: error.name, message: error.message.slice(0, 4096), ...(error.code === undefined ? {} : { code: error.code }) },
         ...(typeof version === 'number' && Number.isSafeInteger(version) ? { version } : {}),
       };
     }
@@ -221,8 +234,7 @@ export function replyProblem(reply: unknown, task: WriterTask): string | null {
   if (!isObj(reply)) return 'the reply is missing';
   switch (reply['kind']) {
     case 'failed': {
-      const error = reply['error'];
-      return isObj(error) && typeof error['message'] === 'string' ? null : 'failed without an error';
+      return isErrorData(reply['error']) ? null : 'failed without an error { name, message, code? }';
     }
     case 'batch-done': {
       if (task.kind !== 'batch') return `a batch-done answers a ${task.kind} task`;
@@ -232,7 +244,7 @@ export function replyProblem(reply: unknown, task: WriterTask): string | null {
       const pairsOk = (pairs: unknown): boolean =>
         Array.isArray(pairs) && pairs.every((p) => Array.isArray(p) && p.length === 2 && Number.isSafeInteger(p[0]) && (p[0] as number) >= 0 && (p[0] as number) < task.count);
       if (!pairsOk(values) || !pairsOk(errors)) return 'values or errors name ops outside the batch';
-      if (!(errors as unknown[]).every((p) => isObj((p as unknown[])[1]) && typeof ((p as unknown[])[1] as Obj)['message'] === 'string')) return 'an error is not { name, message }';
+      if (!(errors as unknown[]).every((p) => isErrorData((p as unknown[])[1]))) return 'an error is not { name, message, code? }';
       if (typeof reply['committed'] !== 'boolean') return 'committed is not a boolean';
       return null;
     }
