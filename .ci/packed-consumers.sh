@@ -7,9 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$root"
-npm pack --silent --pack-destination "$work" \
-  --workspace packages/writer-worker --workspace packages/reader-worker --workspace packages/core \
-  --workspace packages/pg-writer --workspace packages/drizzle --workspace packages/kysely >/dev/null
+bash scripts/pack.sh "$work" > /dev/null
 ls "$work"
 mkdir "$work/app"
 cd "$work/app"
@@ -28,8 +26,7 @@ cat > package.json <<JSON
     "drizzle-orm": "^0.45.4",
     "kysely": "^0.29.9"
   },
-  "devDependencies": { "typescript": "~5.9.3", "@types/node": "^20.19.0" },
-  "allowScripts": { "better-sqlite3": true }
+  "devDependencies": { "typescript": "~5.9.3", "@types/node": "^22.20.7" }
 }
 JSON
 cat > tsconfig.json <<'JSON'

@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackupConfig, BackupMessage } from '@litescribe/reader-worker';
 import { InvalidOptionError, WorkerExitedError, describeValue, errorFromData } from './errors.js';
+import { checkNodeVersion } from './node-support.js';
 
 // The built entry of a backup thread, resolved, never imported here (this thread must not load better-sqlite3).
 const BACKUP_ENTRY = createRequire(import.meta.url).resolve('@litescribe/reader-worker/backup');
@@ -55,6 +56,7 @@ export interface BackupResult {
  * `-shm` beside it (a database there may be open; replacing its file under it would corrupt it).
  */
 export async function backupFile(source: string, destination: string, options: BackupOptions = {}): Promise<BackupResult> {
+  checkNodeVersion();
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError(`Expected the backup options to be an object like { signal, onProgress }, got ${describeValue(options)}`);
   const { signal, onProgress, busyTimeoutMs = 5000 } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(signal)}`);

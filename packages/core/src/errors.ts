@@ -172,6 +172,16 @@ export class NotCommittedError extends LitescribeError {
   readonly code = 'ERR_NOT_COMMITTED';
 }
 
+/**
+ * This Node.js is older than litescribe supports (22.12). better-sqlite3 13 crashes the whole
+ * process on Node 20, so the queue refuses to open before any thread loads it. The message names
+ * both versions.
+ */
+export class UnsupportedNodeError extends LitescribeError {
+  override readonly name = 'UnsupportedNodeError';
+  readonly code = 'ERR_UNSUPPORTED_NODE';
+}
+
 /** The method does not apply to this engine (e.g. `checkpoint()` on PostgreSQL). */
 export class NotSupportedError extends LitescribeError {
   override readonly name = 'NotSupportedError';
@@ -226,6 +236,7 @@ const BY_CODE: Record<string, CodedErrorClass> = {
   ERR_FILE_REPLACED: FileReplacedError,
   ERR_NOT_WRITABLE: NotWritableError,
   ERR_NETWORK_FILE_SYSTEM: NetworkFileSystemError,
+  ERR_UNSUPPORTED_NODE: UnsupportedNodeError,
 };
 
 /** Every `code` litescribe can put on an error it raises itself. */

@@ -36,6 +36,7 @@ export {
   TransactionLostError,
   UnknownProcedureError,
   UnsafeSqliteVersionError,
+  UnsupportedNodeError,
   WorkerExitedError,
 } from './errors.js';
 export type {

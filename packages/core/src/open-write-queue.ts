@@ -3,6 +3,7 @@ import type { WriterConfig, WriterNotice } from '@litescribe/writer-worker';
 import { checkLocalFileSystem, checkOwnFiles, checkWritable, createPrivateFile, shareAddress } from '@litescribe/writer-worker/link';
 import { BatchScheduler } from './batch-scheduler.js';
 import { errorFromData } from './errors.js';
+import { checkNodeVersion } from './node-support.js';
 import { handOverAtExit } from './share/hand-over-at-exit.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, WriteQueueOptions } from './options.js';
@@ -24,6 +25,7 @@ import { WriterThread, sqliteWriterSpec } from './writer-thread.js';
  * rejects with a typed error and no thread is left running.
  */
 export async function openWriteQueue(options: WriteQueueOptions): Promise<WriteQueue> {
+  checkNodeVersion();
   const opts = resolveOptions(options);
   // The writer's callbacks reach the queue once it exists; nothing is reported before open resolves.
   let queue: WriteQueue | undefined;
