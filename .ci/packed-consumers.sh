@@ -50,4 +50,6 @@ npx tsc -p tsconfig.json
 node out/main.mjs
 npx tsc -p tsconfig.drizzle.json
 node out/drizzle.mjs
-echo "packed consumers: ESM (core, pg-writer, drizzle, kysely), CommonJS, strict TypeScript and the litescribe-backup command all passed (Node $(node --version))"
+# The READMEs' code blocks, run as written in a project of their own (it packs again: cheap).
+node "$root/.ci/docs-snippets.mjs"
+echo "packed consumers: ESM (core, pg-writer, drizzle, kysely), CommonJS, strict TypeScript and the litescribe-backup command and the README code blocks all passed (Node $(node --version))"
