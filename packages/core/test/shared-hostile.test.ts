@@ -10,7 +10,7 @@ import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { afterEach, expect, test } from 'vitest';
-import type { WriteQueue } from '@litescribe/core';
+import type { RoleChange, WriteQueue } from '@litescribe/core';
 import { FrameDecoder, LINK_VERSION, encodeFrame, linkProof, readToken, shareAddress } from '@litescribe/writer-worker/link';
 import type { LinkMessage } from '@litescribe/writer-worker/link';
 import type { Child } from './helpers.js';
@@ -234,21 +234,32 @@ test('a follower of another protocol version is refused at join, and writes thro
     socket.on('data', () => socket.write(encodeFrame({ kind: 'challenge', version: 99, nonce: randomBytes(16), proof: randomBytes(32) })));
   });
   servers.push(squat);
-  const started = performance.now();
   const { q: alone } = await openTestQueue({ path: other });
-  // Refused by version: no waiting out the rendezvous budget.
-  expect(performance.now() - started).toBeLessThan(1_000);
+  const fellBack = new Promise<RoleChange>((resolve) => alone.once('role', resolve));
   expect(alone.stats().role).toBe('solo');
+  // Refused by version, at once: not after waiting out the rendezvous budget (whose reason would
+  // say "within … ms"). How long the open took is the machine's; why it fell back is ours.
+  const { reason } = await fellBack;
+  expect(reason).toContain(`speaks link protocol 99, this process ${LINK_VERSION}`);
+  expect(reason).not.toMatch(/within \d+ ms/);
   await alone.run(INSERT, ['alone', 'alone-1']);
   expect(contentsOf(other).has('alone-1')).toBe(true);
   await leader.run(INSERT, ['leader', 'still-1']);
   expect(leader.stats().role).toBe('leader');
 });
 
+/** The rendezvous bound for busyDeadlineMs 4000: a quarter of it, at least 1 s (shared-writer.ts rendezvousMs). */
+const RENDEZVOUS_4S_MS = 1_000;
+
 /** Binds an abstract socket name, handing each connection to `onConnection`. */
 function listenAs(name: string, onConnection: (socket: Socket) => void): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(onConnection);
+    const server = createServer((socket) => {
+      // The test's own squatter: a peer that hangs up while it writes (ECONNRESET, EPIPE) is
+      // nothing to it, and an 'error' without a listener would end the test process.
+      socket.on('error', () => undefined);
+      onConnection(socket);
+    });
     server.once('error', reject);
     server.listen(name, () => resolve(server));
   });
@@ -297,9 +308,14 @@ test('a squatter racing a failover: the surviving follower keeps writing, on its
   await leader.close();
   // The name is free: the squatter takes it before the follower's next write elects.
   servers.push(await listenAs(socketName, (s) => s.on('data', () => s.write(randomBytes(64)))));
+  const fellBack = new Promise<RoleChange>((resolve) => follower.once('role', resolve));
   const started = performance.now();
   await follower.run(INSERT, ['f', 'after']);
-  expect(performance.now() - started).toBeLessThan(4_000);
+  // What the product promises: the rendezvous gives up after its bound (a quarter of
+  // busyDeadlineMs), then the write takes at most busyDeadlineMs of lock waits; the margin (one
+  // more busyDeadlineMs) is for starting the writer thread on a busy machine.
+  expect(performance.now() - started).toBeLessThan(RENDEZVOUS_4S_MS + 2 * 4_000);
+  expect((await fellBack).reason).toMatch(/within 1000 ms/);
   expect(follower.stats().role).toBe('solo');
   const present = contentsOf(path);
   expect(present.has('before') && present.has('after')).toBe(true);
